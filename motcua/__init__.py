@@ -1,0 +1,1 @@
+"""Một cửa: the electronic one-stop shop for Vietnamese administrative procedures."""
