@@ -28,10 +28,10 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(NinjaValidationError)
     def on_validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
         errors = [
-            {"field": ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path")),
-             "message": err.get("msg", "")}
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ()) if p not in ("query", "body", "path")),
+                "message": err.get("msg", ""),
+            }
             for err in exc.errors
         ]
-        return api.create_response(
-            request, {"detail": _("The request is not valid."), "errors": errors}, status=422
-        )
+        return api.create_response(request, {"detail": _("The request is not valid."), "errors": errors}, status=422)

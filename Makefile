@@ -1,0 +1,48 @@
+# Một cửa — `make run` sets up and serves the demo; `make test` sets up and runs the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: run test bench lint format messages migrate demo browser clean
+
+$(STAMP): requirements.txt requirements-dev.txt scripts/find-python.sh
+	@test -x $(PY) || { python=$$(scripts/find-python.sh) && echo "Creating $(VENV) with $$python" && $$python -m venv $(VENV); }
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@touch $(STAMP)
+
+messages: $(STAMP)
+	@$(PY) scripts/compile_messages.py
+
+migrate: $(STAMP) messages
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py load_demo
+
+run: demo
+	@HOST=$(HOST) PORT=$(PORT) scripts/run.sh
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+browser:
+	@scripts/ensure-chromium.sh
+
+test: $(STAMP) messages browser
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP) messages
+	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) var

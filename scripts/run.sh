@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Serve the web application and the task worker together; Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBUG="${DEBUG:-1}"
+HOST="${HOST:-127.0.0.1}"
+PORT="${PORT:-8000}"
+
+.venv/bin/python manage.py db_worker &
+worker=$!
+trap 'kill "$worker" 2>/dev/null; wait "$worker" 2>/dev/null' EXIT INT TERM
+
+echo
+echo "Một cửa is starting on http://$HOST:$PORT/  (desk: /admin/, API: /api/v1/docs)"
+.venv/bin/python manage.py runserver "$HOST:$PORT"
