@@ -1,0 +1,53 @@
+"""Project-wide checks: production settings, the entry points and the text helpers."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from motcua.text import fold, normalize
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_check_deploy_reports_nothing_under_production_settings(tmp_path):
+    env = {
+        **os.environ,
+        "MOTCUA_PRODUCTION": "1",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "motcua.example.gov.vn",
+        "MOTCUA_VAR_DIR": str(tmp_path),
+        "DEBUG": "0",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+@pytest.mark.django_db
+def test_entry_points(client):
+    assert client.get("/").status_code == 302
+    assert client.get("/admin/login/").status_code == 200
+    assert client.get("/api/v1/docs").status_code == 200
+    schema = client.get("/api/v1/openapi.json").json()
+    assert schema["info"]["title"] == "Một cửa API"
+
+
+def test_normalize_composes_and_trims():
+    decomposed = "Nguye\u0302\u0303n  Va\u0306n   An "
+    assert normalize(decomposed) == "Nguyễn Văn An"
+
+
+def test_fold_ignores_diacritics_case_and_d_stroke():
+    assert fold("Đăng ký KHAI SINH") == "dang ky khai sinh"
+    assert fold("Nguyễn Văn Đức") == fold("nguyen van duc")
