@@ -58,7 +58,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "django_tasks_db",
+    "motcua.apps.BackgroundTasksConfig",
     "crontask",
     "simple_history",
     "rules.apps.AutodiscoverRulesConfig",

@@ -22,6 +22,7 @@ def test_check_deploy_reports_nothing_under_production_settings(tmp_path):
         "MOTCUA_VAR_DIR": str(tmp_path),
         "DEBUG": "0",
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests; check --deploy warns about it
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
