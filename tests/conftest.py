@@ -2,6 +2,10 @@
 
 import pytest
 
+from motcua.l10n import compile_catalogues
+
+compile_catalogues(only_stale=True)
+
 
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):

@@ -1,30 +1,12 @@
-"""A small organisation tree for the calendar tests: a province with two districts.
-
-Units get their materialised path (/province/district/…/) by hand here; the org services keep
-it in real use.
-"""
+"""A small organisation tree for the calendar tests: a province with two districts."""
 
 from dataclasses import dataclass
-from pathlib import Path
 
-import polib
 import pytest
 
+from motcua.org import services
 from motcua.org.models import AdministrativeLevel, AdministrativeUnit, Agency, Role, User, UserRole
 from motcua.worktime import selectors
-
-_PO = Path(__file__).resolve().parents[2] / "motcua/worktime/locale/vi/LC_MESSAGES/django.po"
-
-
-def _compile_catalogue() -> None:
-    """The .mo files are build output; compile ours if it is missing or stale so the Vietnamese
-    messages are checked even on a fresh checkout."""
-    mo = _PO.with_suffix(".mo")
-    if _PO.exists() and (not mo.exists() or mo.stat().st_mtime < _PO.stat().st_mtime):
-        polib.pofile(str(_PO)).save_as_mofile(str(mo))
-
-
-_compile_catalogue()
 
 
 @dataclass
@@ -39,10 +21,7 @@ class Org:
 
 
 def make_unit(level: AdministrativeLevel, name: str, parent: AdministrativeUnit | None = None) -> AdministrativeUnit:
-    unit = AdministrativeUnit.objects.create(level=level, name=name, parent=parent)
-    unit.path = (parent.path if parent else "/") + f"{unit.pk}/"
-    unit.save(update_fields=["path"])
-    return unit
+    return services.save_unit(AdministrativeUnit(level=level, name=name, parent=parent))
 
 
 def make_user(email: str, unit: AdministrativeUnit, *roles: str) -> User:
