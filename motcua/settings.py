@@ -142,7 +142,8 @@ LOGIN_URL = "admin:login"
 # --- Language and time ------------------------------------------------------------------------
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", "Tiếng Việt"), ("en", "English")]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# The project-wide modules (settings, API errors) and the third-party overrides.
+LOCALE_PATHS = [BASE_DIR / "motcua" / "locale", BASE_DIR / "locale"]
 FORMAT_MODULE_PATH = ["motcua.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
