@@ -52,3 +52,13 @@ def test_normalize_composes_and_trims():
 def test_fold_ignores_diacritics_case_and_d_stroke():
     assert fold("Đăng ký KHAI SINH") == "dang ky khai sinh"
     assert fold("Nguyễn Văn Đức") == fold("nguyen van duc")
+
+
+@pytest.mark.django_db
+def test_api_writes_vietnamese_letters_and_local_time(client, demo_org):
+    response = client.get("/api/v1/worktime/due?agency=000.21.31.H62&start=2026-11-30T02:00:00Z&days=1")
+    assert response.status_code == 200
+    assert response.json()["start"] == "2026-11-30T09:00:00+07:00"
+    response = client.get("/api/v1/worktime/due?agency=000.99.31.H62&start=2026-11-30T09:00&days=1")
+    assert response.status_code == 404
+    assert "cơ quan" in response.content.decode()  # raw UTF-8, not \u escapes

@@ -4,11 +4,35 @@ Each domain contributes a router module here; endpoints stay thin and call selec
 services of their app.
 """
 
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
 from ninja import NinjaAPI
+from ninja.renderers import JSONRenderer
+from ninja.responses import NinjaJSONEncoder
 
 from motcua.api import errors, procedures, worktime
 
+
+class LocalTimeEncoder(NinjaJSONEncoder):
+    """Moments in Vietnam time (+07:00), as every screen and form shows them (invariant 4)."""
+
+    def default(self, o: Any) -> Any:
+        if isinstance(o, datetime) and timezone.is_aware(o):
+            o = timezone.localtime(o)
+        return super().default(o)
+
+
+class UnicodeJSONRenderer(JSONRenderer):
+    """Vietnamese letters as themselves, not \\u escapes: readable in logs and by partners."""
+
+    encoder_class = LocalTimeEncoder
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=UnicodeJSONRenderer(),
     title="Một cửa API",
     version="1",
     description="Procedures, working-time calendar and dossiers of the one-stop system.",
