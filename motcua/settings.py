@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "motcua.org",
     "motcua.worktime",
     "motcua.catalog",
+    "motcua.dossiers",
 ]
 
 MIDDLEWARE = [

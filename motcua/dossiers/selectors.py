@@ -1,0 +1,118 @@
+"""Queries over dossiers, always scoped to the caller (invariant 5).
+
+System administrators see every dossier; staff see the dossiers whose receiving or competent
+agency lies in their unit subtree (dossiers routed to them through the workflow come with the
+workflow app); citizens see none here (the portal will show them their own).
+
+Timeliness is computed in the database: resolved dossiers carry the verdict stored when they were
+resolved; open ones are overdue when "now" is past the due moment, or, while paused for a
+supplement, when the pause began after it (the pause cannot save a dossier that was already late).
+"""
+
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from motcua.catalog import codes as catalog_codes
+from motcua.dossiers.lifecycle import OPEN, PAUSED, RESOLVED
+from motcua.dossiers.models import Dossier
+from motcua.org.selectors import scope_filter, scope_path
+from motcua.text import fold
+
+TIMELINESS_VALUES = ("early", "on_time", "late", "within_time", "overdue")
+
+
+def dossiers_visible_to(user) -> QuerySet[Dossier]:
+    """Every dossier ``user`` may see, and no other."""
+    if scope_path(user) is None:
+        return Dossier.objects.none()
+    return Dossier.objects.filter(
+        scope_filter(user, "receiving_agency__unit") | scope_filter(user, "competent_agency__unit")
+    )
+
+
+def overdue_condition(now: datetime) -> Q:
+    running = Q(status__in=OPEN - PAUSED, due_at__lt=now)
+    paused = Q(status__in=PAUSED, due_at__lt=F("paused_at"))
+    return Q(due_at__isnull=False) & (running | paused)
+
+
+def with_timeliness(dossiers: QuerySet[Dossier], now: datetime | None = None) -> QuerySet[Dossier]:
+    """Annotate ``timeliness_now``: early / on_time / late / within_time / overdue, or '' (not counted)."""
+    moment = now or timezone.now()
+    return dossiers.annotate(
+        timeliness_now=Case(
+            When(Q(status__in=RESOLVED) & ~Q(timeliness=""), then=F("timeliness")),
+            When(overdue_condition(moment), then=Value("overdue")),
+            When(status__in=OPEN, then=Value("within_time")),
+            default=Value(""),
+            output_field=CharField(),
+        )
+    )
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def search_dossiers(
+    user,
+    q: str | None = None,
+    code: str | None = None,
+    id_number: str | None = None,
+    phone: str | None = None,
+    procedure: str | None = None,
+    status: str | list[str] | None = None,
+    received_from: date | None = None,
+    received_to: date | None = None,
+    timeliness: str | None = None,
+    now: datetime | None = None,
+) -> QuerySet[Dossier]:
+    """Visible dossiers matching every filter given, newest receipt first.
+
+    ``q`` ignores diacritics and case ("nguyen van an" finds "Nguyễn Văn An"): every word must occur
+    in the applicant's name, the code, the ID number or the phone. Dates are local days, inclusive.
+    An unknown ``timeliness`` value matches nothing rather than everything.
+    """
+    from motcua.dossiers.services import normalize_phone  # services import this module
+
+    dossiers = dossiers_visible_to(user).select_related(
+        "procedure_version__procedure", "receiving_agency", "competent_agency"
+    )
+    if q and q.strip():
+        for word in fold(q).split():
+            dossiers = dossiers.filter(search_text__contains=word)
+    if code and code.strip():
+        dossiers = dossiers.filter(code=code.strip().upper())
+    if id_number and id_number.strip():
+        dossiers = dossiers.filter(applicant_id_number="".join(id_number.split()))
+    if phone and phone.strip():
+        dossiers = dossiers.filter(applicant_phone=normalize_phone(phone))
+    if procedure and procedure.strip():
+        dossiers = dossiers.filter(
+            procedure_version__procedure__code=catalog_codes.national_code(procedure) or procedure.strip()
+        )
+    if status:
+        dossiers = dossiers.filter(status__in=[status] if isinstance(status, str) else list(status))
+    if received_from:
+        dossiers = dossiers.filter(received_at__gte=_day_start(received_from))
+    if received_to:
+        dossiers = dossiers.filter(received_at__lt=_day_start(received_to + timedelta(days=1)))
+    if timeliness:
+        if timeliness not in TIMELINESS_VALUES:
+            return dossiers.none()
+        dossiers = with_timeliness(dossiers, now).filter(timeliness_now=timeliness)
+    return dossiers.order_by(F("received_at").desc(nulls_last=True), "-created_at", "-pk")
+
+
+def get_dossier(user, code: str) -> Dossier | None:
+    """The dossier with ``code`` if ``user`` may see it; None when it does not exist or is out of scope."""
+    if not code or not code.strip():
+        return None
+    return (
+        dossiers_visible_to(user)
+        .select_related("procedure_version__procedure", "receiving_agency", "competent_agency")
+        .filter(code=code.strip().upper())
+        .first()
+    )

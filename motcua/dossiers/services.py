@@ -1,0 +1,876 @@
+"""The only code that changes dossiers (invariant 1).
+
+Every public function is one transaction that also writes exactly one ``DossierEvent`` (who,
+in which role, for which agency, when, from which address). Input is validated completely before
+anything is written, so bad input raises ``ValidationError`` (a dict of field → messages) and
+leaves no dossier, no event, no consumed code number and no stored file behind. Status changes
+lock the dossier row (``select_for_update``) and ask ``lifecycle`` first.
+
+``now`` parameters exist so tests and imports can state the moment; by default it is the clock.
+"""
+
+import ipaddress
+import json
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.core.serializers.json import DjangoJSONEncoder
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from motcua.catalog import selectors as catalog_selectors
+from motcua.catalog.formschema import build_form_class
+from motcua.catalog.models import DocumentComponent, ProcedureVersion
+from motcua.dossiers import codes, lifecycle, uploads
+from motcua.dossiers.lifecycle import Status
+from motcua.dossiers.models import (
+    ApplicantKind,
+    Channel,
+    Dossier,
+    DossierCodeSequence,
+    DossierDocument,
+    DossierEvent,
+    DossierPause,
+)
+from motcua.dossiers.selectors import dossiers_visible_to
+from motcua.org.models import Agency, Counter, Role, User
+from motcua.text import normalize
+from motcua.worktime.calendar import WorkCalendar
+from motcua.worktime.selectors import calendar_for_agency
+
+Action = DossierEvent.Action
+DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
+DEFAULT_MAX_DOSSIER_SIZE = 50 * 1024 * 1024
+ID_NUMBER_RE = re.compile(r"^\d{12}$")
+TAX_CODE_RE = re.compile(r"^\d{10}(-\d{3})?$")
+# Mobile: 03x, 05x, 07x, 08x, 09x + 7 digits (10 digits); landline: 02 + area code + number (11 digits).
+MOBILE_RE = re.compile(r"^0(3[2-9]|5[25689]|7[06-9]|8[1-9]|9\d)\d{7}$")
+LANDLINE_RE = re.compile(r"^02\d{9}$")
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
+APPLICANT_KEYS = frozenset(
+    {
+        "kind",
+        "full_name",
+        "id_number",
+        "date_of_birth",
+        "phone",
+        "email",
+        "address",
+        "accepts_sms",
+        "accepts_zalo",
+    }
+)
+MAX_COPIES = 99
+
+
+def _now(now: datetime | None) -> datetime:
+    moment = now or timezone.now()
+    if timezone.is_naive(moment):
+        raise ValueError("Pass an aware datetime as now.")
+    return moment
+
+
+def _client_address(ip: str | None) -> str | None:
+    """A valid IP address or None: the address comes from a header and is recorded, not trusted."""
+    if not ip:
+        return None
+    try:
+        return str(ipaddress.ip_address(ip.strip()))
+    except ValueError:
+        return None
+
+
+def _role_of(actor: User, *preferred: str) -> str:
+    """The role in which ``actor`` acts: the first preferred one they hold, else any role they hold."""
+    for role in preferred:
+        if actor.has_role(role):
+            return role
+    if actor.is_superuser:
+        return Role.SYSTEM_ADMIN
+    return sorted(actor.role_codes)[0] if actor.role_codes else ""
+
+
+def _record(
+    dossier: Dossier,
+    *,
+    actor: User | None,
+    role: str,
+    action: str,
+    from_status: str,
+    at: datetime,
+    ip: str | None,
+    data: dict[str, Any] | None = None,
+) -> DossierEvent:
+    """Append one event; callers are inside the transaction that changed ``dossier``."""
+    return DossierEvent.objects.create(
+        dossier=dossier,
+        actor=actor,
+        actor_role=role,
+        agency=getattr(actor, "agency", None),
+        action=action,
+        from_status=from_status,
+        to_status=dossier.status,
+        at=at,
+        client_address=_client_address(ip),
+        data=_jsonable(data or {}),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    """What the JSON column will give back (dates as ISO text, decimals as text)."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder))
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.by_field: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.by_field.setdefault(field, []).append(str(message))
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            raise ValidationError(self.by_field)
+
+
+def normalize_phone(value: str) -> str:
+    """``+84 912 345 678`` → ``0912345678`` (validity is checked separately)."""
+    value = _PHONE_SEPARATORS.sub("", value or "")
+    if value.startswith("+84"):
+        return "0" + value[3:]
+    if value.startswith("0084"):
+        return "0" + value[4:]
+    return value
+
+
+def is_vietnamese_phone(value: str) -> bool:
+    return bool(MOBILE_RE.match(value) or LANDLINE_RE.match(value))
+
+
+def _parse_date(value: Any) -> date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(str(value).strip(), fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(value)
+
+
+def _clean_applicant(applicant: dict, errors: _Errors, *, require_id: bool, today: date) -> dict[str, Any]:
+    """Model field values of the applicant, NFC-normalised; problems go to ``errors``."""
+    if not isinstance(applicant, dict):
+        errors.add("applicant", _("Enter the applicant's details."))
+        return {}
+    for key in sorted(set(applicant) - APPLICANT_KEYS):
+        errors.add(f"applicant.{key}", _("Unknown applicant field “%(key)s”.") % {"key": key})
+    kind = str(applicant.get("kind") or ApplicantKind.PERSON)
+    if kind not in ApplicantKind.values:
+        errors.add("applicant.kind", _("The applicant is either a person or an organisation."))
+        kind = ApplicantKind.PERSON
+    values: dict[str, Any] = {"applicant_kind": kind}
+
+    name = normalize(str(applicant.get("full_name") or ""))
+    if not name:
+        errors.add("applicant.full_name", _("Enter the applicant's full name."))
+    elif len(name) > 255:
+        errors.add("applicant.full_name", _("The full name is too long (at most 255 characters)."))
+    values["applicant_name"] = name
+
+    id_number = re.sub(r"\s", "", str(applicant.get("id_number") or ""))
+    if not id_number:
+        if require_id:
+            errors.add(
+                "applicant.id_number",
+                _("Enter the 12-digit personal identification number (CCCD).")
+                if kind == ApplicantKind.PERSON
+                else _("Enter the organisation's tax code."),
+            )
+    elif kind == ApplicantKind.PERSON and not ID_NUMBER_RE.match(id_number):
+        errors.add("applicant.id_number", _("The CCCD number must have exactly 12 digits."))
+    elif kind == ApplicantKind.ORGANISATION and not TAX_CODE_RE.match(id_number):
+        errors.add("applicant.id_number", _("The tax code must have 10 digits, or 10 digits, a dash and 3 digits."))
+    values["applicant_id_number"] = id_number
+
+    try:
+        birth = _parse_date(applicant.get("date_of_birth"))
+    except ValueError:
+        errors.add("applicant.date_of_birth", _("Enter the date of birth as dd/mm/yyyy."))
+        birth = None
+    if birth and birth > today:
+        errors.add("applicant.date_of_birth", _("The date of birth cannot be in the future."))
+    values["applicant_birth_date"] = birth
+
+    raw_phone = str(applicant.get("phone") or "").strip()
+    phone = normalize_phone(raw_phone)
+    if phone and not is_vietnamese_phone(phone):
+        errors.add(
+            "applicant.phone",
+            _("Enter a Vietnamese phone number such as 0912345678, +84912345678 or 02113862xxx."),
+        )
+    values["applicant_phone"] = phone
+
+    email = str(applicant.get("email") or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors.add("applicant.email", _("Enter a valid e-mail address."))
+    values["applicant_email"] = email.lower()
+    values["applicant_address"] = normalize(str(applicant.get("address") or ""))[:500]
+    values["accepts_sms"] = bool(applicant.get("accepts_sms"))
+    values["accepts_zalo"] = bool(applicant.get("accepts_zalo"))
+    if (values["accepts_sms"] or values["accepts_zalo"]) and not phone:
+        errors.add("applicant.phone", _("A phone number is needed for SMS or Zalo notices."))
+    return values
+
+
+def _clean_form(version: ProcedureVersion, form_data: dict, errors: _Errors) -> dict[str, Any]:
+    """The application form validated by the catalogue's form builder, in JSON-friendly values."""
+    form = build_form_class(version)(data=form_data if isinstance(form_data, dict) else {})
+    if not form.is_valid():
+        for field, messages in form.errors.items():
+            for message in messages:
+                errors.add(f"form_data.{field}", message)
+        return {}
+    return _jsonable(form.cleaned_data)
+
+
+@dataclass
+class _Document:
+    component: DocumentComponent | None
+    name: str
+    originals: int
+    copies: int
+    upload: File | None = None
+    filename: str = ""
+    kind: uploads.FileKind | None = None
+    size: int = 0
+
+
+def _count(value: Any, default: int) -> int | None:
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 <= number <= MAX_COPIES else None
+
+
+def _check_file(upload: Any, field: str, errors: _Errors, max_file: int) -> tuple[uploads.FileKind, int] | None:
+    if not isinstance(upload, File):
+        errors.add(field, _("The attachment is not a file."))
+        return None
+    size = upload.size or 0
+    if size > max_file:
+        errors.add(
+            field,
+            _("The file is too large: %(size)s MB, at most %(max)s MB per file.")
+            % {"size": round(size / 1_048_576, 1), "max": round(max_file / 1_048_576, 1)},
+        )
+        return None
+    if size == 0:
+        errors.add(field, _("The file is empty."))
+        return None
+    upload.seek(0)
+    head = upload.read(uploads.HEAD_BYTES)
+    upload.seek(0)
+    kind = uploads.sniff(head)
+    if kind is None:
+        errors.add(field, _("Only PDF, JPEG and PNG files are accepted; this file is none of them."))
+        return None
+    return kind, size
+
+
+def _clean_documents(version: ProcedureVersion, documents: Iterable[dict], errors: _Errors) -> list[_Document]:
+    """Documents handed in: components of ``version`` (or extra papers), counts, scans checked by content."""
+    components = {c.pk: c for c in version.components.all()}
+    max_file = int(getattr(settings, "MOTCUA_MAX_FILE_SIZE", DEFAULT_MAX_FILE_SIZE))
+    max_total = int(getattr(settings, "MOTCUA_MAX_DOSSIER_SIZE", DEFAULT_MAX_DOSSIER_SIZE))
+    cleaned: list[_Document] = []
+    total = 0
+    for index, row in enumerate(documents or []):
+        prefix = f"documents.{index}"
+        if not isinstance(row, dict):
+            errors.add(prefix, _("Each document is described by its component and counts."))
+            continue
+        component = None
+        raw_component = row.get("component")
+        if raw_component not in (None, ""):
+            try:
+                component = components.get(int(raw_component))
+            except (TypeError, ValueError):
+                component = None
+            if component is None:
+                errors.add(f"{prefix}.component", _("This document is not a component of the procedure."))
+                continue
+        name = normalize(str(row.get("name") or (component.name if component else "")))[:1000]
+        if not name:
+            errors.add(f"{prefix}.name", _("Name the document."))
+        originals = _count(row.get("originals"), component.originals if component else 0)
+        copies = _count(row.get("copies"), component.copies if component else 0)
+        if originals is None or copies is None:
+            errors.add(
+                prefix, _("Counts of originals and copies are whole numbers from 0 to %(max)s.") % {"max": MAX_COPIES}
+            )
+            continue
+        doc = _Document(component=component, name=name, originals=originals, copies=copies)
+        upload = row.get("file")
+        if upload is not None:
+            checked = _check_file(upload, f"{prefix}.file", errors, max_file)
+            if checked is not None:
+                doc.kind, doc.size = checked
+                doc.upload = upload
+                doc.filename = uploads.sanitize_filename(getattr(upload, "name", ""), doc.kind.extension)
+                total += doc.size
+        cleaned.append(doc)
+    if total > max_total:
+        errors.add(
+            "documents",
+            _("The attachments together are too large: %(size)s MB, at most %(max)s MB per dossier.")
+            % {"size": round(total / 1_048_576, 1), "max": round(max_total / 1_048_576, 1)},
+        )
+    ticked = {d.component.pk for d in cleaned if d.component and (d.originals or d.copies or d.upload)}
+    for component in components.values():
+        if component.requirement == DocumentComponent.Requirement.MANDATORY and component.pk not in ticked:
+            errors.add(
+                "documents",
+                _("The mandatory document “%(name)s” has not been received.") % {"name": component.name},
+            )
+    return cleaned
+
+
+# --- who receives what ----------------------------------------------------------------------------
+
+
+def _require_clerk(clerk: User) -> Agency:
+    if not (clerk.is_authenticated and clerk.is_active and clerk.agency_id and clerk.has_role(Role.CLERK)):
+        raise PermissionDenied(_("Only a one-stop clerk of an agency can receive dossiers."))
+    return clerk.agency
+
+
+def _may_receive_for(receiving: Agency, competent: Agency) -> bool:
+    """A one-stop desk receives for the agencies of its own unit; a service centre (tỉnh or district
+    Trung tâm Phục vụ hành chính công) for every agency in its unit's subtree, which is how a
+    dossier can be received anywhere in the province since 2025."""
+    if receiving.kind == Agency.Kind.SERVICE_CENTRE:
+        return competent.unit.is_within(receiving.unit)
+    return competent.unit_id == receiving.unit_id
+
+
+def _carries_out(version: ProcedureVersion, agency: Agency) -> bool:
+    """The version lists its implementing agencies; without a list, its levels decide."""
+    agencies = {a.pk for a in version.agencies.all()}
+    if agencies:
+        return agency.pk in agencies
+    levels = {level.pk for level in version.levels.all()}
+    return not levels or agency.unit.level_id in levels
+
+
+def _competent_agency(
+    version: ProcedureVersion, receiving: Agency, requested: Agency | str | None, errors: _Errors
+) -> Agency | None:
+    if requested is not None:
+        agency = requested
+        if isinstance(requested, str):
+            agency = Agency.objects.select_related("unit").filter(code=requested.strip().upper()).first()
+            if agency is None:
+                errors.add("competent_agency", _("No agency has the code “%(code)s”.") % {"code": requested})
+                return None
+        if not _carries_out(version, agency):
+            errors.add("competent_agency", _("%(agency)s does not carry out this procedure.") % {"agency": agency.name})
+            return None
+        if not _may_receive_for(receiving, agency):
+            errors.add(
+                "competent_agency",
+                _("Your one-stop desk cannot receive dossiers for %(agency)s.") % {"agency": agency.name},
+            )
+            return None
+        return agency
+    if _carries_out(version, receiving):
+        return receiving
+    listed = list(version.agencies.select_related("unit"))
+    candidates = [a for a in listed if a.is_active and _may_receive_for(receiving, a)]
+    if len(candidates) == 1:
+        return candidates[0]
+    if candidates:
+        errors.add("competent_agency", _("Several agencies carry out this procedure here: choose the competent one."))
+    else:
+        errors.add(
+            "procedure_code",
+            _("This procedure is not carried out by your agency or the agencies your desk receives for."),
+        )
+    return None
+
+
+def _version(procedure_code: str, errors: _Errors) -> ProcedureVersion | None:
+    version = catalog_selectors.get_procedure(procedure_code or "")
+    if version is None:
+        errors.add(
+            "procedure_code",
+            _("No published procedure has the code “%(code)s”.") % {"code": procedure_code},
+        )
+    return version
+
+
+def _due(calendar: WorkCalendar, version: ProcedureVersion, start: datetime) -> datetime | None:
+    kind = version.time_kind
+    if kind == ProcedureVersion.TimeKind.IMMEDIATE:
+        return None
+    if kind == ProcedureVersion.TimeKind.SAME_DAY:
+        return calendar.same_day_due(start, version.same_day_cutoff)
+    return calendar.due_moment(start, version.resolution_days)
+
+
+# --- codes -------------------------------------------------------------------------------------
+
+
+def code_format() -> str:
+    return getattr(settings, "MOTCUA_DOSSIER_CODE_FORMAT", codes.DEFAULT_FORMAT)
+
+
+def _next_number(agency: Agency, day: date) -> int:
+    """The agency's next running number for ``day``, gap-free: call inside the dossier's transaction.
+
+    The row is locked until the transaction ends, so concurrent intakes queue here and a rolled
+    back intake gives its number back. Two intakes may both find no row for a new day: the loser
+    of the insert race gets an IntegrityError inside its savepoint and then locks the winner's row.
+    """
+    sequence = DossierCodeSequence.objects.select_for_update().filter(agency=agency, day=day).first()
+    if sequence is None:
+        try:
+            with transaction.atomic():
+                sequence = DossierCodeSequence.objects.create(agency=agency, day=day, last_number=0)
+        except IntegrityError:
+            sequence = DossierCodeSequence.objects.select_for_update().get(agency=agency, day=day)
+    sequence.last_number += 1
+    sequence.save(update_fields=["last_number"])
+    return sequence.last_number
+
+
+# --- intake --------------------------------------------------------------------------------------
+
+
+def _store_files(dossier: Dossier, docs: list[_Document], stored: list[str]) -> None:
+    for doc in docs:
+        row = DossierDocument(
+            dossier=dossier,
+            component=doc.component,
+            name=doc.name,
+            originals_received=doc.originals,
+            copies_received=doc.copies,
+        )
+        if doc.upload is not None and doc.kind is not None:
+            doc.upload.seek(0)
+            row.file.save(f"{uuid.uuid4().hex}{doc.kind.extension}", doc.upload, save=False)
+            stored.append(row.file.name)
+            row.original_filename = doc.filename
+            row.content_type = doc.kind.content_type
+            row.size = doc.size
+        row.save()
+
+
+def _discard(stored: list[str]) -> None:
+    for name in stored:
+        default_storage.delete(name)
+
+
+def receive_at_counter(
+    *,
+    clerk: User,
+    procedure_code: str,
+    applicant: dict,
+    form_data: dict,
+    documents: list[dict],
+    channel: str = Channel.COUNTER,
+    competent_agency: Agency | str | None = None,
+    counter: Counter | None = None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> Dossier:
+    """Receive a complete dossier: validate everything, then give the code, start the clock, log it.
+
+    ``documents`` rows: ``{"component": id, "originals": n, "copies": n, "file": File}`` (or a
+    ``name`` instead of ``component`` for an extra paper). Raises ValidationError (nothing saved)
+    or PermissionDenied for someone who is not a clerk.
+    """
+    moment = _now(now)
+    receiving = _require_clerk(clerk)
+    errors = _Errors()
+    if channel not in Channel.values:
+        errors.add("channel", _("Unknown channel."))
+    if counter is not None and counter.agency_id != receiving.pk:
+        errors.add("counter", _("The counter belongs to another agency."))
+    version = _version(procedure_code, errors)
+    values = _clean_applicant(applicant, errors, require_id=True, today=timezone.localdate(moment))
+    competent = form = docs = None
+    if version is not None:
+        competent = _competent_agency(version, receiving, competent_agency, errors)
+        form = _clean_form(version, form_data, errors)
+        docs = _clean_documents(version, documents, errors)
+    errors.raise_if_any()
+    assert version is not None and competent is not None and docs is not None
+
+    due = _due(calendar_for_agency(competent), version, moment)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            dossier = Dossier(
+                procedure_version=version,
+                status=Status.RECEIVED,
+                channel=channel,
+                receiving_agency=receiving,
+                competent_agency=competent,
+                counter=counter,
+                received_by=clerk,
+                form_data=form,
+                submitted_at=moment,
+                received_at=moment,
+                valid_receipt_at=moment,
+                due_at=due,
+                **values,
+            )
+            dossier.save()
+            _store_files(dossier, docs, stored)
+            # Numbered last, so the agency's sequence row stays locked only for the few statements
+            # before the commit, not while files are written.
+            day = timezone.localdate(moment)
+            dossier.code = codes.format_code(receiving.code, day, _next_number(receiving, day), code_format())
+            dossier.save(update_fields=["code"])
+            _record(
+                dossier,
+                actor=clerk,
+                role=Role.CLERK,
+                action=Action.RECEIVED,
+                from_status="",
+                at=moment,
+                ip=ip,
+                data={"code": dossier.code, "due_at": due, "channel": channel, "documents": len(docs)},
+            )
+    except BaseException:
+        _discard(stored)
+        raise
+    return dossier
+
+
+def _counter_outcome(
+    *,
+    clerk: User,
+    procedure_code: str,
+    applicant: dict,
+    status: str,
+    action: str,
+    data: dict,
+    ip: str | None,
+    now: datetime | None,
+    errors: _Errors,
+) -> Dossier:
+    """A guidance or refusal record: no code, no clock, but the applicant and the reason are kept."""
+    moment = _now(now)
+    receiving = _require_clerk(clerk)
+    version = _version(procedure_code, errors)
+    values = _clean_applicant(applicant, errors, require_id=False, today=timezone.localdate(moment))
+    competent = receiving
+    if version is not None:
+        # Refusing because the procedure belongs elsewhere is a legitimate outcome: fall back to
+        # the clerk's own agency when no competent agency can be found.
+        competent = _competent_agency(version, receiving, None, _Errors()) or receiving
+    errors.raise_if_any()
+    with transaction.atomic():
+        dossier = Dossier.objects.create(
+            procedure_version=version,
+            status=status,
+            channel=Channel.COUNTER,
+            receiving_agency=receiving,
+            competent_agency=competent,
+            received_by=clerk,
+            submitted_at=moment,
+            **values,
+        )
+        _record(dossier, actor=clerk, role=Role.CLERK, action=action, from_status="", at=moment, ip=ip, data=data)
+    return dossier
+
+
+def return_for_completion(
+    *,
+    clerk: User,
+    procedure_code: str,
+    applicant: dict,
+    missing: list[str],
+    reason: str = "",
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> Dossier:
+    """Record the guidance given to an applicant whose dossier is incomplete (Mẫu 02)."""
+    errors = _Errors()
+    items = [normalize(str(item)) for item in (missing or []) if normalize(str(item))]
+    reason = normalize(str(reason or ""))
+    if not items and not reason:
+        errors.add("missing", _("List what the applicant must add or correct."))
+    return _counter_outcome(
+        clerk=clerk,
+        procedure_code=procedure_code,
+        applicant=applicant,
+        status=Status.RETURNED_FOR_COMPLETION,
+        action=Action.RETURNED_FOR_COMPLETION,
+        data={"missing": items, "reason": reason},
+        ip=ip,
+        now=now,
+        errors=errors,
+    )
+
+
+def refuse(
+    *,
+    clerk: User,
+    procedure_code: str,
+    applicant: dict,
+    reason: str,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> Dossier:
+    """Record a refusal to receive (Mẫu 03); the reason is mandatory."""
+    errors = _Errors()
+    reason = normalize(str(reason or ""))
+    if not reason:
+        errors.add("reason", _("Give the reason for refusing the dossier."))
+    return _counter_outcome(
+        clerk=clerk,
+        procedure_code=procedure_code,
+        applicant=applicant,
+        status=Status.REFUSED,
+        action=Action.REFUSED,
+        data={"reason": reason},
+        ip=ip,
+        now=now,
+        errors=errors,
+    )
+
+
+# --- status changes ------------------------------------------------------------------------------
+
+
+def _transition(
+    dossier: Dossier,
+    *,
+    actor: User,
+    to_status: str,
+    action: str,
+    expected_from: Iterable[str] | None = None,
+    ip: str | None = None,
+    now: datetime | None = None,
+    data: dict | None = None,
+    apply=None,
+) -> Dossier:
+    """Lock the row, check the lifecycle (and the caller's ``expected_from``), change, log; one transaction.
+
+    Only staff who can see the dossier (``dossiers_visible_to``) may change it; the portal will add
+    the applicant's own withdrawal. ``apply(locked, moment)`` sets the other fields and returns
+    the fields it changed (and may write related rows). The caller's ``dossier`` is refreshed.
+    """
+    moment = _now(now)
+    with transaction.atomic():
+        if not dossiers_visible_to(actor).filter(pk=dossier.pk).exists():
+            raise PermissionDenied(_("You cannot change this dossier."))
+        locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
+        from_status = locked.status
+        allowed = set(expected_from) if expected_from is not None else None
+        if allowed is not None and from_status not in allowed:
+            raise lifecycle.IllegalTransition(from_status, to_status)
+        lifecycle.check_transition(from_status, to_status)
+        locked.status = to_status
+        fields = {"status"}
+        if apply is not None:
+            fields |= set(apply(locked, moment))
+        locked.save(update_fields=fields)
+        _record(
+            locked,
+            actor=actor,
+            role=_role_of(actor, Role.SPECIALIST, Role.CLERK, Role.LEADER),
+            action=action,
+            from_status=from_status,
+            at=moment,
+            ip=ip,
+            data=data,
+        )
+    dossier.refresh_from_db()
+    return locked
+
+
+def _require_reason(reason: str) -> str:
+    reason = normalize(str(reason or ""))
+    if not reason:
+        raise ValidationError({"reason": [_("Give the reason.")]})
+    return reason
+
+
+def start_processing(dossier: Dossier, *, actor: User, ip: str | None = None, now: datetime | None = None) -> Dossier:
+    """Hand a received dossier to the competent agency for processing."""
+    return _transition(
+        dossier,
+        actor=actor,
+        to_status=Status.IN_PROCESS,
+        action=Action.PROCESSING_STARTED,
+        expected_from={Status.RECEIVED},
+        ip=ip,
+        now=now,
+    )
+
+
+def request_supplement(
+    dossier: Dossier, *, actor: User, reason: str, ip: str | None = None, now: datetime | None = None
+) -> Dossier:
+    """Ask the applicant to supplement the dossier: the clock pauses (a DossierPause opens), due_at is kept."""
+    reason = _require_reason(reason)
+
+    def apply(locked: Dossier, moment: datetime) -> list[str]:
+        DossierPause.objects.create(dossier=locked, started_at=moment, reason=reason)
+        locked.paused_at = moment
+        return ["paused_at"]
+
+    return _transition(
+        dossier,
+        actor=actor,
+        to_status=Status.WAITING_FOR_SUPPLEMENT,
+        action=Action.SUPPLEMENT_REQUESTED,
+        expected_from={Status.IN_PROCESS},
+        ip=ip,
+        now=now,
+        data={"reason": reason},
+        apply=apply,
+    )
+
+
+def _close_pause(locked: Dossier, moment: datetime) -> DossierPause | None:
+    pause = locked.pauses.filter(ended_at__isnull=True).first()
+    if pause is not None:
+        pause.ended_at = moment
+        pause.save(update_fields=["ended_at"])
+    locked.paused_at = None
+    return pause
+
+
+def supplement_received(
+    dossier: Dossier, *, actor: User, ip: str | None = None, now: datetime | None = None
+) -> Dossier:
+    """The supplement arrived: close the pause and move the due moment by the competent agency's calendar."""
+    data: dict[str, Any] = {}
+
+    def apply(locked: Dossier, moment: datetime) -> list[str]:
+        pause = _close_pause(locked, moment)
+        if pause is not None and locked.due_at is not None:
+            old_due = locked.due_at
+            locked.due_at = calendar_for_agency(locked.competent_agency).resume_due(old_due, pause.started_at, moment)
+            data.update(previous_due_at=old_due, due_at=locked.due_at)
+        return ["paused_at", "due_at"]
+
+    return _transition(
+        dossier,
+        actor=actor,
+        to_status=Status.IN_PROCESS,
+        action=Action.SUPPLEMENT_RECEIVED,
+        expected_from={Status.WAITING_FOR_SUPPLEMENT},
+        ip=ip,
+        now=now,
+        data=data,
+        apply=apply,
+    )
+
+
+def _end_clock(locked: Dossier, moment: datetime) -> list[str]:
+    _close_pause(locked, moment)
+    locked.finished_at = moment
+    return ["paused_at", "finished_at"]
+
+
+def withdraw(
+    dossier: Dossier, *, actor: User, reason: str, ip: str | None = None, now: datetime | None = None
+) -> Dossier:
+    """The applicant withdraws the dossier (rút hồ sơ): the clock ends, no timeliness verdict."""
+    reason = _require_reason(reason)
+    return _transition(
+        dossier,
+        actor=actor,
+        to_status=Status.WITHDRAWN,
+        action=Action.WITHDRAWN,
+        ip=ip,
+        now=now,
+        data={"reason": reason},
+        apply=_end_clock,
+    )
+
+
+def stop(dossier: Dossier, *, actor: User, reason: str, ip: str | None = None, now: datetime | None = None) -> Dossier:
+    """Stop processing (Mẫu 05): the clock ends, no timeliness verdict."""
+    reason = _require_reason(reason)
+    return _transition(
+        dossier,
+        actor=actor,
+        to_status=Status.STOPPED,
+        action=Action.STOPPED,
+        ip=ip,
+        now=now,
+        data={"reason": reason},
+        apply=_end_clock,
+    )
+
+
+def mark_result_ready(dossier: Dossier, *, actor: User, ip: str | None = None, now: datetime | None = None) -> Dossier:
+    """The result is ready: the clock stops and the verdict (early / on time / late) is stored once."""
+    verdict: dict[str, Any] = {}
+
+    def apply(locked: Dossier, moment: datetime) -> list[str]:
+        calendar = calendar_for_agency(locked.competent_agency)
+        locked.finished_at = moment
+        locked.timeliness = str(calendar.classify_finish(moment, locked.due_at))
+        verdict["timeliness"] = locked.timeliness
+        return ["finished_at", "timeliness"]
+
+    return _transition(
+        dossier,
+        actor=actor,
+        to_status=Status.RESULT_READY,
+        action=Action.RESULT_READY,
+        expected_from={Status.IN_PROCESS},
+        ip=ip,
+        now=now,
+        data=verdict,
+        apply=apply,
+    )
+
+
+def return_result(dossier: Dossier, *, actor: User, ip: str | None = None, now: datetime | None = None) -> Dossier:
+    """The result is handed over to the applicant."""
+
+    def apply(locked: Dossier, moment: datetime) -> list[str]:
+        locked.returned_at = moment
+        return ["returned_at"]
+
+    return _transition(
+        dossier,
+        actor=actor,
+        to_status=Status.RETURNED,
+        action=Action.RESULT_RETURNED,
+        ip=ip,
+        now=now,
+        apply=apply,
+    )
