@@ -15,12 +15,11 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from motcua.catalog.models import FormField, ProcedureVersion
+from motcua.phones import is_vietnamese_phone, normalize_phone
 from motcua.text import normalize
 
 ID_NUMBER_RE = re.compile(r"^\d{12}$")
 # Mobile numbers have 10 digits (0 + 9), landlines 11 (0 + 2xx area code + 7 or 8 digits).
-PHONE_RE = re.compile(r"^0[1-9]\d{8,9}$")
-_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 
 
 class TextField(forms.CharField):
@@ -77,16 +76,11 @@ class PhoneField(forms.CharField):
         value = super().to_python(value)
         if not value:
             return value
-        value = _PHONE_SEPARATORS.sub("", value)
-        if value.startswith("+84"):
-            value = "0" + value[3:]
-        elif value.startswith("0084"):
-            value = "0" + value[4:]
-        return value
+        return normalize_phone(value)
 
     def validate(self, value) -> None:
         super().validate(value)
-        if value and not PHONE_RE.match(value):
+        if value and not is_vietnamese_phone(value):
             raise ValidationError(self.error_messages["invalid"], code="invalid")
 
 

@@ -44,6 +44,7 @@ from motcua.dossiers.models import (
 )
 from motcua.dossiers.selectors import dossiers_visible_to
 from motcua.org.models import Agency, Counter, Role, User
+from motcua.phones import is_vietnamese_phone, normalize_phone
 from motcua.text import normalize
 from motcua.worktime.calendar import WorkCalendar
 from motcua.worktime.selectors import calendar_for_agency
@@ -53,10 +54,6 @@ DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 DEFAULT_MAX_DOSSIER_SIZE = 50 * 1024 * 1024
 ID_NUMBER_RE = re.compile(r"^\d{12}$")
 TAX_CODE_RE = re.compile(r"^\d{10}(-\d{3})?$")
-# Mobile: 03x, 05x, 07x, 08x, 09x + 7 digits (10 digits); landline: 02 + area code + number (11 digits).
-MOBILE_RE = re.compile(r"^0(3[2-9]|5[25689]|7[06-9]|8[1-9]|9\d)\d{7}$")
-LANDLINE_RE = re.compile(r"^02\d{9}$")
-_PHONE_SEPARATORS = re.compile(r"[\s.\-()]")
 APPLICANT_KEYS = frozenset(
     {
         "kind",
@@ -144,20 +141,6 @@ class _Errors:
     def raise_if_any(self) -> None:
         if self.by_field:
             raise ValidationError(self.by_field)
-
-
-def normalize_phone(value: str) -> str:
-    """``+84 912 345 678`` → ``0912345678`` (validity is checked separately)."""
-    value = _PHONE_SEPARATORS.sub("", value or "")
-    if value.startswith("+84"):
-        return "0" + value[3:]
-    if value.startswith("0084"):
-        return "0" + value[4:]
-    return value
-
-
-def is_vietnamese_phone(value: str) -> bool:
-    return bool(MOBILE_RE.match(value) or LANDLINE_RE.match(value))
 
 
 def _parse_date(value: Any) -> date | None:
