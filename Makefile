@@ -26,9 +26,9 @@ demo: migrate
 run: demo
 	@HOST=$(HOST) PORT=$(PORT) scripts/run.sh
 
-# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+# Debian packages Python cannot bring (Chromium for Playwright, poppler-utils, Pango).
 browser:
-	@scripts/ensure-chromium.sh
+	@scripts/ensure-debian-packages.sh
 
 test: $(STAMP) messages browser
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -67,6 +67,9 @@ INSTALLED_APPS = [
     "motcua.worktime",
     "motcua.catalog",
     "motcua.dossiers",
+    "motcua.workflow",
+    "motcua.documents",
+    "motcua.api",
 ]
 
 MIDDLEWARE = [
