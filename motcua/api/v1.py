@@ -12,7 +12,7 @@ from ninja import NinjaAPI
 from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
-from motcua.api import errors, procedures, worktime
+from motcua.api import dossiers, errors, procedures, workflow, worktime
 
 
 class LocalTimeEncoder(NinjaJSONEncoder):
@@ -41,3 +41,5 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/procedures", procedures.router, tags=["procedures"])
 api.add_router("/worktime", worktime.router, tags=["worktime"])
+api.add_router("/dossiers", dossiers.router, tags=["dossiers"])
+api.add_router("", workflow.router, tags=["workflow"])
