@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "motcua.dossiers",
     "motcua.workflow",
     "motcua.documents",
+    "motcua.integrations",
     "motcua.api",
 ]
 
