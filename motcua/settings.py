@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "motcua.workflow",
     "motcua.documents",
     "motcua.integrations",
+    "motcua.reports",
     "motcua.api",
 ]
 
