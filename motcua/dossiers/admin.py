@@ -4,6 +4,9 @@ deleted here. The list is what ``dossiers_visible_to`` allows the user."""
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 from unfold.admin import TabularInline
 
 from motcua.dossiers.models import Dossier, DossierDocument, DossierEvent, DossierPause
@@ -34,8 +37,15 @@ class EventInline(ReadOnlyInline):
 
 class DocumentInline(ReadOnlyInline):
     model = DossierDocument
-    fields = ["name", "originals_received", "copies_received", "file", "original_filename", "content_type", "size"]
+    fields = ["name", "originals_received", "copies_received", "scan", "content_type", "size"]
     readonly_fields = fields
+
+    @admin.display(description=_("scan"))
+    def scan(self, obj: DossierDocument) -> str:
+        # Files are served only through the permission-checked view, never from MEDIA_URL.
+        if not obj.file:
+            return "—"
+        return format_html('<a href="{}">{}</a>', reverse("dossiers:document", args=[obj.pk]), obj.original_filename)
 
 
 class PauseInline(ReadOnlyInline):

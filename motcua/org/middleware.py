@@ -26,12 +26,19 @@ class PasswordExpiryMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if password_expired(request.user):
-            allowed = {reverse("admin:password_change"), reverse("admin:password_change_done"), reverse("admin:logout")}
+            # Desk users change it in the desk; other staff (clerks, officers) on the staff page.
+            change = "admin:password_change" if request.user.is_staff else "dossiers:password-change"
+            allowed = {
+                reverse(change),
+                reverse("admin:password_change_done"),
+                reverse("admin:logout"),
+                reverse("dossiers:logout"),
+            }
             if request.path not in allowed and not request.path.startswith(("/static/", "/api/", "/i18n/")):
                 messages.warning(
                     request,
                     _("Your password has not been changed for %(days)s days. Please choose a new one to continue.")
                     % {"days": settings.MOTCUA_PASSWORD_MAX_AGE_DAYS},
                 )
-                return redirect("admin:password_change")
+                return redirect(change)
         return self.get_response(request)

@@ -132,6 +132,55 @@ def test_an_expired_password_must_be_changed_before_anything_else(demo_org, sett
 
 
 @pytest.mark.django_db
+def test_a_clerk_with_an_expired_password_changes_it_on_the_staff_page(demo_org, settings):
+    # Clerks do not use the desk, whose password page would refuse them: no redirect loop.
+    settings.MOTCUA_PASSWORD_MAX_AGE_DAYS = 180
+    user = User.objects.get(email=demo_email(Role.CLERK, "lienbao"))
+    User.objects.filter(pk=user.pk).update(password_changed_at=timezone.now() - timedelta(days=181))
+    client = Client()
+    client.force_login(user)
+    response = client.get("/counter/")
+    assert response.status_code == 302 and response.url == "/staff/password/"
+    assert client.get("/staff/password/").status_code == 200
+    response = client.post(
+        "/staff/password/",
+        {"old_password": "wrong", "new_password1": "Mat-khau-moi-2027!", "new_password2": "Mat-khau-moi-2027!"},
+    )
+    assert response.status_code == 200 and "Mật khẩu cũ" in response.content.decode()
+    response = client.post(
+        "/staff/password/",
+        {
+            "old_password": "motcua-demo-2026",
+            "new_password1": "Mat-khau-moi-2027!",
+            "new_password2": "Mat-khau-moi-2027!",
+        },
+    )
+    assert response.status_code == 302 and response.url == "/counter/"
+    user.refresh_from_db()
+    assert timezone.now() - user.password_changed_at < timedelta(minutes=1)
+    assert client.get("/counter/").status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("role", "start"),
+    [
+        (Role.SYSTEM_ADMIN, "/admin/"),
+        (Role.CLERK, "/counter/"),
+        (Role.SPECIALIST, "/dossiers/"),
+        (None, "/staff/login/"),
+    ],
+)
+def test_home_leads_each_person_to_their_screen(demo_org, role, start):
+    client = Client()
+    if role is not None:
+        email = "admin@vinhphuc.gov.vn" if role == Role.SYSTEM_ADMIN else demo_email(role, "lienbao")
+        client.force_login(User.objects.get(email=email))
+    response = client.get("/")
+    assert response.status_code == 302 and response.url == start
+
+
+@pytest.mark.django_db
 def test_password_age_limit_can_be_switched_off(demo_org, settings):
     settings.MOTCUA_PASSWORD_MAX_AGE_DAYS = 0
     user = User.objects.get(email=demo_email(Role.UNIT_ADMIN, "tinh"))

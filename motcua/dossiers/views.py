@@ -1,0 +1,678 @@
+"""Staff pages: the counter screen, the dossier search, a dossier's page, its slip and its attachments.
+
+Thin on purpose: every query goes through the scoped selectors, every change through
+``services`` (which validate the whole input and raise a dict of field → messages); a view only
+maps those messages to the fields on screen and chooses what to render. Every page works
+without JavaScript; with it, htmx swaps the counter's workspace and the search results in place,
+and ``static/dossiers/counter.js`` adds the keyboard.
+
+Access: the counter needs the one-stop clerk role and an agency; search, pages, slips and files
+need a staff scope, and a dossier outside it answers 404 — the same as one that does not exist.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode
+
+import segno
+from django.contrib import messages as flash
+from django.contrib.auth.views import LoginView, LogoutView, PasswordChangeView, redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.db.models import Q, QuerySet
+from django.forms import BoundField, Form
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from django_htmx.http import HttpResponseClientRedirect
+
+from motcua.catalog import selectors as catalog_selectors
+from motcua.catalog.formschema import build_form_class
+from motcua.catalog.models import ProcedureVersion
+from motcua.dossiers import codes, services
+from motcua.dossiers.forms import (
+    GUIDANCE,
+    OUTCOMES,
+    RECEIVE,
+    REFUSE,
+    ApplicantForm,
+    DocumentRowForm,
+    OutcomeForm,
+    SearchForm,
+    checklist,
+    procedure_form_data,
+)
+from motcua.dossiers.lifecycle import FINAL, Status
+from motcua.dossiers.models import Dossier, DossierDocument, DossierEvent
+from motcua.dossiers.selectors import dossiers_visible_to, get_dossier, search_dossiers, with_timeliness
+from motcua.org.models import Agency, Role
+from motcua.org.selectors import scope_path
+from motcua.text import normalize
+
+Action = DossierEvent.Action
+MAX_PROCEDURES = 20
+PAGE_SIZE = 20
+COUNTER_ACTIONS = (Action.RECEIVED, Action.RETURNED_FOR_COMPLETION, Action.REFUSED)
+SLIP_KIND = {
+    Action.RECEIVED: "receipt",
+    Action.RETURNED_FOR_COMPLETION: "guidance",
+    Action.REFUSED: "refusal",
+}
+#: Words that open the names of administrative units; the place on a slip is the name without them.
+UNIT_PREFIXES = ("Thành phố ", "Thị trấn ", "Thị xã ", "Phường ", "Quận ", "Huyện ", "Tỉnh ", "Xã ")
+
+
+# --- access ---------------------------------------------------------------------------------------
+
+
+def is_clerk(user) -> bool:
+    return bool(user.is_authenticated and user.is_active and user.agency_id and user.has_role(Role.CLERK))
+
+
+def has_scope(user) -> bool:
+    return user.is_authenticated and scope_path(user) is not None
+
+
+def _login_redirect(request: HttpRequest) -> HttpResponse:
+    login_url = reverse("dossiers:login")
+    if request.htmx:
+        back = request.htmx.current_url_abs_path or request.get_full_path()
+        return HttpResponseClientRedirect(f"{login_url}?{urlencode({'next': back})}")
+    return redirect_to_login(request.get_full_path(), login_url)
+
+
+def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
+    template = "dossiers/_message.html" if request.htmx else "dossiers/forbidden.html"
+    return _render(request, template, {"message": message, "level": "error"}, status=403)
+
+
+def _guard(check: Callable[[Any], bool], message: Callable[[], str]):
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if not request.user.is_authenticated:
+                return _login_redirect(request)
+            if not check(request.user):
+                return _forbidden(request, message())
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+clerk_required = _guard(
+    is_clerk, lambda: _("The counter screen is for one-stop clerks of an agency; your account has no such role.")
+)
+staff_required = _guard(
+    has_scope, lambda: _("Dossiers are open to staff with a unit; your account has no staff role with a unit.")
+)
+
+
+def _render(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
+    context = {"nav_clerk": is_clerk(request.user), **context}
+    return render(request, template, context, status=status)
+
+
+class StaffLoginView(LoginView):
+    """E-mail and password for every staff member; the desk's login admits only desk roles."""
+
+    template_name = "dossiers/login.html"
+    redirect_authenticated_user = False  # a signed-in user may switch accounts here
+
+    def get_default_redirect_url(self) -> str:
+        return reverse("dossiers:counter" if is_clerk(self.request.user) else "dossiers:search")
+
+
+class StaffLogoutView(LogoutView):
+    next_page = "dossiers:login"
+
+
+class StaffPasswordChangeView(PasswordChangeView):
+    """Password change for staff who do not use the desk (the desk's own page admits only desk roles)."""
+
+    template_name = "dossiers/password_change.html"
+
+    def get_success_url(self) -> str:
+        flash.success(self.request, _("Your password has been changed."))
+        return home_url(self.request.user)
+
+
+def home_url(user) -> str:
+    """Where a signed-in person starts: the desk for administrators, the counter for clerks, else the search."""
+    if not user.is_authenticated:
+        return reverse("dossiers:login")
+    if user.is_staff:
+        return reverse("admin:index")
+    return reverse("dossiers:counter" if is_clerk(user) else "dossiers:search")
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect(home_url(request.user))
+
+
+# --- the counter: choosing a procedure ------------------------------------------------------------
+
+
+def _receivable(agency: Agency) -> Q:
+    """Versions the one-stop desk of ``agency`` may receive for: those it carries out itself (by its
+    list of agencies, or by level when the version lists none) and those of an active agency the
+    desk receives for (its own unit; a service centre: its unit's subtree).
+
+    A listing convenience mirroring ``services._carries_out``/``_may_receive_for``: the service
+    still decides on receipt and its message is shown.
+    """
+    unit = agency.unit
+    desk = Agency.objects.filter(is_active=True)
+    if agency.kind == Agency.Kind.SERVICE_CENTRE:
+        desk = desk.filter(unit__path__startswith=unit.path)
+    else:
+        desk = desk.filter(unit=unit)
+    by_level = Q(agencies__isnull=True) & (Q(levels__isnull=True) | Q(levels=unit.level_id))
+    return Q(agencies=agency) | Q(agencies__in=desk) | by_level
+
+
+def _procedures(user, q: str) -> list[ProcedureVersion]:
+    q = normalize(q or "")
+    if not q:
+        return []
+    versions = catalog_selectors.search_procedures(q).filter(_receivable(user.agency)).distinct()
+    return list(versions[:MAX_PROCEDURES])
+
+
+def _competent_choices(version: ProcedureVersion, receiving: Agency) -> list[Agency]:
+    """The agencies to choose from when the desk receives for several that carry out ``version``
+    (empty when the desk's own agency does, or when there is at most one: services pick it)."""
+    listed = list(version.agencies.all())
+    if not listed or receiving.pk in {a.pk for a in listed}:
+        return []
+    candidates = Agency.objects.select_related("unit").filter(pk__in=[a.pk for a in listed], is_active=True)
+    if receiving.kind == Agency.Kind.SERVICE_CENTRE:
+        candidates = candidates.filter(unit__path__startswith=receiving.unit.path)
+    else:
+        candidates = candidates.filter(unit=receiving.unit_id)
+    candidates = list(candidates.order_by("name"))
+    return candidates if len(candidates) > 1 else []
+
+
+@dataclass
+class FieldView:
+    field: BoundField
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RowView:
+    form: DocumentRowForm
+    errors: list[str] = field(default_factory=list)
+    fields: dict[str, BoundField] = field(default_factory=dict)
+
+
+def _field_views(form: Form, errors: dict[str, list[str]]) -> list[FieldView]:
+    return [FieldView(bound, errors.pop(bound.html_name, [])) for bound in form]
+
+
+def _map_errors(message_dict: dict[str, list[str]], rows: list[int]) -> dict[str, list[str]]:
+    """Services' keys (``applicant.phone``, ``form_data.x``, ``documents.2.file``…) → HTML names on screen."""
+    mapped: dict[str, list[str]] = {}
+    for key, messages in message_dict.items():
+        head, _dot, rest = key.partition(".")
+        if head == "applicant" and rest:
+            target = f"applicant-{rest}"
+        elif head == "form_data" and rest:
+            target = f"form-{rest}"
+        elif head == "documents" and rest:
+            index = rest.partition(".")[0]
+            target = f"doc-{rows[int(index)]}" if index.isdigit() and int(index) < len(rows) else "documents"
+        elif key in ("competent_agency", "missing", "reason", "documents"):
+            target = key
+        else:
+            target = "__all__"
+        mapped.setdefault(target, []).extend(str(m) for m in messages)
+    return mapped
+
+
+def _form_context(
+    request: HttpRequest,
+    version: ProcedureVersion,
+    *,
+    data=None,
+    files=None,
+    errors: dict[str, list[str]] | None = None,
+) -> dict:
+    errors = dict(errors or {})
+    applicant = ApplicantForm(data, prefix="applicant")
+    procedure_form = build_form_class(version)(data, prefix="form")
+    procedure_form.use_required_attribute = False
+    outcome = OutcomeForm(data, agencies=_competent_choices(version, request.user.agency))
+    rows = [
+        RowView(row, errors.pop(f"doc-{i}", []), {name: row[name] for name in row.fields})
+        for i, row in enumerate(checklist(version, data, files))
+    ]
+    kind_errors = errors.pop("applicant-kind", [])
+    context = {
+        "panel": "form",
+        "version": version,
+        "applicant_kind": applicant["kind"],
+        "kind_errors": kind_errors,
+        "applicant_marked": ("full_name", "id_number"),
+        "applicant_fields": [f for f in _field_views(applicant, errors) if f.field.name != "kind"],
+        "procedure_fields": _field_views(procedure_form, errors),
+        "rows": rows,
+        "competent": FieldView(outcome["competent_agency"], errors.pop("competent_agency", [])),
+        "show_competent": len(outcome.fields["competent_agency"].choices) > 1,
+        "missing": FieldView(outcome["missing"], errors.pop("missing", [])),
+        "reason": FieldView(outcome["reason"], errors.pop("reason", [])),
+        "documents_errors": errors.pop("documents", []),
+    }
+    # Whatever is left has no field on screen: show it at the top of the form.
+    context["general_errors"] = [message for messages in errors.values() for message in messages]
+    return context
+
+
+def _workspace(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
+    """The workspace part for htmx, the whole counter page otherwise."""
+    template = "dossiers/counter/_workspace.html" if request.htmx else "dossiers/counter/counter.html"
+    return _render(request, template, context, status=status)
+
+
+@clerk_required
+@require_GET
+def counter(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "")
+    context: dict = {"q": q, "results": _procedures(request.user, q), "panel": "help"}
+    code = request.GET.get("procedure")
+    if code:
+        version = catalog_selectors.get_procedure(code)
+        if version is None:
+            context.update(panel="message", message=_unknown_procedure(code), level="error")
+        else:
+            context.update(_form_context(request, version))
+    return _render(request, "dossiers/counter/counter.html", context)
+
+
+@clerk_required
+@require_GET
+def counter_procedures(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "")
+    return _render(request, "dossiers/counter/_results.html", {"q": q, "results": _procedures(request.user, q)})
+
+
+@clerk_required
+@require_GET
+def counter_go(request: HttpRequest) -> HttpResponse:
+    """Enter in the search box: a dossier code (typed, or scanned from a slip's QR) opens the dossier;
+    a search with one procedure opens its form; otherwise the clerk picks from the list."""
+    q = normalize(request.GET.get("q", ""))
+    if codes.is_dossier_code(q, services.code_format()):
+        dossier = get_dossier(request.user, q)
+        if dossier is not None:
+            url = _dossier_url(dossier)
+            return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+        message = _("No dossier with the code “%(code)s” is within your scope.") % {"code": q}
+        return _workspace(request, {"panel": "message", "message": message, "level": "error", "q": q}, status=404)
+    results = _procedures(request.user, q)
+    if len(results) == 1:
+        return _workspace(request, {**_form_context(request, results[0]), "q": q, "results": results})
+    message = (
+        _("Several procedures match: choose one with the arrow keys and Enter.")
+        if results
+        else _("No procedure that your desk receives matches “%(q)s”.") % {"q": q}
+    )
+    return _workspace(request, {"panel": "message", "message": message, "level": "info", "q": q, "results": results})
+
+
+def _unknown_procedure(code: str) -> str:
+    return _("No published procedure has the code “%(code)s”.") % {"code": code}
+
+
+# --- the counter: the three outcomes --------------------------------------------------------------
+
+
+@clerk_required
+@require_http_methods(["GET", "POST"])
+def counter_form(request: HttpRequest, procedure_code: str) -> HttpResponse:
+    version = catalog_selectors.get_procedure(procedure_code)
+    if version is None:
+        context = {"panel": "message", "message": _unknown_procedure(procedure_code), "level": "error"}
+        return _workspace(request, context, status=404)
+    if request.method == "POST":
+        return _counter_submit(request, version)
+    return _workspace(request, _form_context(request, version))
+
+
+def _counter_submit(request: HttpRequest, version: ProcedureVersion) -> HttpResponse:
+    outcome = request.POST.get("outcome")
+    rows_sent: list[int] = []
+    try:
+        if outcome not in OUTCOMES:
+            raise ValidationError({"__all__": [_("Choose one of the three outcomes: receive, guidance or refusal.")]})
+        if request.POST.get("version") != str(version.pk):
+            raise ValidationError(
+                {"__all__": [_("This procedure has been updated since the form was opened: check the form again.")]}
+            )
+        applicant = ApplicantForm(request.POST, prefix="applicant").service_data()
+        choices = _competent_choices(version, request.user.agency)
+        outcome_form = OutcomeForm(request.POST, agencies=choices)
+        common = {
+            "clerk": request.user,
+            "procedure_code": version.procedure.code,
+            "applicant": applicant,
+            "ip": request.META.get("REMOTE_ADDR"),
+        }
+        rows = checklist(version, request.POST, request.FILES)
+        if outcome == RECEIVE:
+            documents = []
+            for index, row in enumerate(rows):
+                document = row.service_row()
+                if document is not None:
+                    documents.append(document)
+                    rows_sent.append(index)
+            dossier = services.receive_at_counter(
+                **common,
+                form_data=procedure_form_data(request.POST, "form"),
+                documents=documents,
+                competent_agency=outcome_form["competent_agency"].value() or None,
+            )
+        elif outcome == GUIDANCE:
+            not_received = [r.component.name for r in rows if r.is_mandatory and not r.is_ticked() and not r.uploaded()]
+            dossier = services.return_for_completion(
+                **common,
+                missing=list(dict.fromkeys(not_received + outcome_form.missing_items())),
+                reason=outcome_form["reason"].value() or "",
+            )
+        else:
+            dossier = services.refuse(**common, reason=outcome_form["reason"].value() or "")
+    except ValidationError as error:
+        errors = _map_errors(error.message_dict, rows_sent)
+        context = _form_context(request, version, data=request.POST, files=None, errors=errors)
+        context["files_dropped"] = bool(request.FILES)
+        return _workspace(request, context, status=422)
+    except PermissionDenied as error:
+        return _forbidden(request, str(error))
+    if not request.htmx:
+        return redirect(_dossier_url(dossier))
+    return _workspace(request, _done_context(dossier, outcome))
+
+
+def _done_context(dossier: Dossier, outcome: str) -> dict:
+    version = dossier.procedure_version
+    return {
+        "panel": "done",
+        "outcome": outcome,
+        "dossier": dossier,
+        "immediate": version.time_kind == ProcedureVersion.TimeKind.IMMEDIATE,
+        "slip_url": _slip_url(dossier),
+        "dossier_url": _dossier_url(dossier),
+        "is_receipt": outcome == RECEIVE,
+        "is_guidance": outcome == GUIDANCE,
+        "is_refusal": outcome == REFUSE,
+    }
+
+
+# --- dossiers: search and page ---------------------------------------------------------------------
+
+
+def _dossier_url(dossier: Dossier) -> str:
+    if dossier.code:
+        return reverse("dossiers:detail", args=[dossier.code])
+    return reverse("dossiers:detail-by-id", args=[dossier.pk])
+
+
+def _slip_url(dossier: Dossier) -> str:
+    if dossier.code:
+        return reverse("dossiers:slip", args=[dossier.code])
+    return reverse("dossiers:slip-by-id", args=[dossier.pk])
+
+
+def _timeliness_label(value: str) -> str:
+    labels = {
+        "early": _("early"),
+        "on_time": _("on time"),
+        "late": _("late"),
+        "within_time": _("within time"),
+        "overdue": _("overdue"),
+    }
+    return labels.get(value or "", "")
+
+
+@staff_required
+@require_GET
+def dossier_search(request: HttpRequest) -> HttpResponse:
+    procedures = catalog_selectors.current_versions().select_related("procedure").order_by("procedure__code")
+    form = SearchForm(request.GET, procedures=procedures)
+    page = None
+    if form.is_valid():
+        filters = {key: value for key, value in form.cleaned_data.items() if value not in (None, "")}
+        results = search_dossiers(request.user, **filters)
+        if "timeliness_now" not in results.query.annotations:
+            results = with_timeliness(results)
+        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        for dossier in page.object_list:
+            dossier.timeliness_label = _timeliness_label(dossier.timeliness_now)
+            dossier.url = _dossier_url(dossier)
+    context = {"form": form, "page": page, "fields": _field_views(form, {})}
+    for view in context["fields"]:
+        view.errors = list(form.errors.get(view.field.name, []))
+    partial = request.htmx and request.htmx.target == "search-results"
+    template = "dossiers/search/_results.html" if partial else "dossiers/search/search.html"
+    return _render(request, template, context)
+
+
+def _visible(user) -> QuerySet[Dossier]:
+    return with_timeliness(dossiers_visible_to(user)).select_related(
+        "procedure_version__procedure",
+        "receiving_agency",
+        "competent_agency",
+        "received_by",
+        "counter",
+    )
+
+
+@staff_required
+@require_GET
+def dossier_detail(request: HttpRequest, code: str) -> HttpResponse:
+    dossier = _visible(request.user).filter(code=code.strip().upper()).first()
+    if dossier is None:
+        raise Http404(_("No dossier with this code is within your scope."))
+    return _render(request, "dossiers/detail.html", _detail_context(dossier))
+
+
+@staff_required
+@require_GET
+def dossier_detail_by_id(request: HttpRequest, pk: int) -> HttpResponse:
+    dossier = _visible(request.user).filter(pk=pk).first()
+    if dossier is None:
+        raise Http404(_("No such dossier is within your scope."))
+    if dossier.code:
+        return redirect(_dossier_url(dossier))
+    return _render(request, "dossiers/detail.html", _detail_context(dossier))
+
+
+def _current_holder(dossier: Dossier) -> str:
+    """Who holds the dossier now. Until the workflow routes dossiers, the desk holds a received one and
+    a ready result, the competent agency one in process."""
+    if dossier.status in FINAL or dossier.status == Status.DRAFT:
+        return ""
+    if dossier.status in (Status.RECEIVED, Status.RESULT_READY, Status.SUBMITTED_ONLINE):
+        return _("One-stop desk – %(agency)s") % {"agency": dossier.receiving_agency.name}
+    return dossier.competent_agency.name
+
+
+def _display(value: Any) -> str:
+    """A stored JSON value as a reader expects it: dates dd/mm/yyyy, moments in local time, yes/no."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if isinstance(value, list):
+        return "; ".join(_display(item) for item in value)
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, str):
+        moment = parse_datetime(value) if "T" in value else None
+        if moment is not None:
+            if timezone.is_naive(moment):
+                moment = timezone.make_aware(moment)
+            return timezone.localtime(moment).strftime("%d/%m/%Y %H:%M")
+        try:
+            day = parse_date(value)
+        except ValueError:
+            day = None
+        if day is not None:
+            return day.strftime("%d/%m/%Y")
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%d/%m/%Y %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def _event_data(event: DossierEvent) -> list[tuple[str, str]]:
+    labels = {
+        "code": _("Dossier code"),
+        "due_at": _("Due"),
+        "previous_due_at": _("Previous due moment"),
+        "channel": _("Channel"),
+        "documents": _("Documents"),
+        "missing": _("To add or correct"),
+        "reason": _("Reason"),
+        "timeliness": _("Timeliness"),
+    }
+    rows = []
+    for key, value in (event.data or {}).items():
+        if key == "channel":
+            shown = str(dict(Dossier._meta.get_field("channel").choices).get(value, value))
+        elif key == "timeliness":
+            shown = _timeliness_label(value) or str(value)
+        else:
+            shown = _display(value)
+        rows.append((labels.get(key, key), shown))
+    return rows
+
+
+def _role_label(code: str) -> str:
+    try:
+        return str(Role(code).label)
+    except ValueError:
+        return code
+
+
+def _detail_context(dossier: Dossier) -> dict:
+    version = dossier.procedure_version
+    labels = {f.name: f.label for f in version.form_fields.all()}
+    form_rows = [(labels.get(name, name), _display(value)) for name, value in (dossier.form_data or {}).items()]
+    events = list(dossier.events.select_related("actor", "agency").order_by("at", "pk"))
+    for event in events:
+        event.role_label = _role_label(event.actor_role)
+        event.rows = _event_data(event)
+    documents = list(dossier.documents.all())
+    for document in documents:
+        document.url = reverse("dossiers:document", args=[document.pk]) if document.file else ""
+    has_slip = any(event.action in COUNTER_ACTIONS for event in events)
+    return {
+        "dossier": dossier,
+        "version": version,
+        "form_rows": form_rows,
+        "documents": documents,
+        "events": events,
+        "pauses": list(dossier.pauses.all()),
+        "holder": _current_holder(dossier),
+        "timeliness": _timeliness_label(getattr(dossier, "timeliness_now", "")),
+        "slip_url": _slip_url(dossier) if has_slip else "",
+    }
+
+
+# --- slips ---------------------------------------------------------------------------------------
+
+
+def _place(agency: Agency) -> str:
+    name = agency.unit.name
+    for prefix in UNIT_PREFIXES:
+        if name.startswith(prefix):
+            return name[len(prefix) :]
+    return name
+
+
+def _qr(code: str) -> SafeString:
+    """The dossier code as an inline SVG QR code (a scanner at any counter opens the dossier)."""
+    # segno writes the markup itself; the code is only encoded in the path data, never copied as text.
+    return mark_safe(segno.make(code, error="m").svg_inline(scale=3, border=0))
+
+
+def _slip(request: HttpRequest, dossier: Dossier | None) -> HttpResponse:
+    if dossier is None:
+        raise Http404(_("No such dossier is within your scope."))
+    event = (
+        dossier.events.filter(action__in=COUNTER_ACTIONS).select_related("actor", "agency").order_by("at", "pk").first()
+    )
+    if event is None:
+        raise Http404(_("This dossier has no counter slip."))
+    agency = dossier.receiving_agency
+    context = {
+        "dossier": dossier,
+        "version": dossier.procedure_version,
+        "event": event,
+        "agency": agency,
+        "superior": agency.parent.name if agency.parent_id and agency.kind == Agency.Kind.SERVICE_CENTRE else "",
+        "is_centre": agency.kind == Agency.Kind.SERVICE_CENTRE,
+        "place": _place(agency),
+        "moment": timezone.localtime(event.at),
+        "officer": event.actor,
+        "documents": list(dossier.documents.all()),
+        "missing": (event.data or {}).get("missing", []),
+        "reason": (event.data or {}).get("reason", ""),
+        "qr": _qr(dossier.code) if dossier.code else "",
+        "immediate": dossier.procedure_version.time_kind == ProcedureVersion.TimeKind.IMMEDIATE,
+        "print": request.GET.get("print") == "1",
+    }
+    return render(request, f"dossiers/slips/{SLIP_KIND[event.action]}.html", context)
+
+
+@staff_required
+@require_GET
+def slip(request: HttpRequest, code: str) -> HttpResponse:
+    return _slip(request, _visible(request.user).filter(code=code.strip().upper()).first())
+
+
+@staff_required
+@require_GET
+def slip_by_id(request: HttpRequest, pk: int) -> HttpResponse:
+    return _slip(request, _visible(request.user).filter(pk=pk).first())
+
+
+# --- attachments ---------------------------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def document_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """A scan, only for someone who may see its dossier; always a download, never rendered by the browser."""
+    document = (
+        DossierDocument.objects.filter(pk=pk, dossier__in=dossiers_visible_to(request.user).values("pk"))
+        .exclude(file="")
+        .first()
+    )
+    if document is None or not document.file:
+        raise Http404(_("No such document is within your scope."))
+    try:
+        handle = default_storage.open(document.file.name, "rb")
+    except FileNotFoundError:
+        raise Http404(_("The file of this document is missing.")) from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=document.original_filename or document.file.name.rsplit("/", 1)[-1],
+        content_type=document.content_type or "application/octet-stream",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
