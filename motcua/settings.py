@@ -174,7 +174,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Attachments: PDF/JPEG/PNG checked by content, at most this per file and per dossier (bytes).
+MOTCUA_MAX_FILE_SIZE = int(os.environ.get("MOTCUA_MAX_FILE_SIZE", 10 * 1024 * 1024))
+MOTCUA_MAX_DOSSIER_SIZE = int(os.environ.get("MOTCUA_MAX_DOSSIER_SIZE", 50 * 1024 * 1024))
+# A JSON API body carries a whole dossier's scans in base64 (4/3 of their size) plus the data.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MOTCUA_MAX_DOSSIER_SIZE * 4 // 3 + 1024 * 1024
 
 # --- Tasks ------------------------------------------------------------------------------------------
 # Embedded default: the database backend and `manage.py db_worker`. Beyond one machine,
