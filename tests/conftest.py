@@ -4,7 +4,14 @@ import pytest
 
 from motcua.l10n import compile_catalogues
 
-compile_catalogues(only_stale=True)
+if compile_catalogues(only_stale=True):
+    # Django may have read the old .mo files while starting up: clear its caches the way its
+    # autoreloader does when a .mo file changes.
+    from pathlib import Path
+
+    from django.utils.translation.reloader import translation_file_changed
+
+    translation_file_changed(None, Path("changed.mo"))
 
 
 @pytest.fixture(autouse=True)
