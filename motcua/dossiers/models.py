@@ -239,6 +239,17 @@ class DossierEvent(models.Model):
         RESULT_RETURNED = "result_returned", _("result returned")
         WITHDRAWN = "withdrawn", _("withdrawn")
         STOPPED = "stopped", _("stopped")
+        # Workflow moves (motcua.workflow.services), labels translated in the workflow app.
+        STEP_STARTED = "step_started", _("workflow step started")
+        STEP_CLAIMED = "step_claimed", _("workflow step claimed")
+        STEP_FORWARDED = "step_forwarded", _("forwarded to the next step")
+        STEP_RETURNED = "step_returned", _("returned to an earlier step")
+        STEP_APPROVED = "step_approved", _("approved")
+        STEP_REJECTED = "step_rejected", _("rejected by the agency")
+        STEP_TRANSFERRED = "step_transferred", _("transferred to another level")
+        STEP_REASSIGNED = "step_reassigned", _("workflow step reassigned")
+        CONSULTATION_REQUESTED = "consultation_requested", _("opinions requested")
+        CONSULTATION_ANSWERED = "consultation_answered", _("opinion given")
 
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events", verbose_name=_("dossier"))
     actor = models.ForeignKey(

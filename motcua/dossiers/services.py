@@ -549,6 +549,10 @@ def receive_at_counter(
                 ip=ip,
                 data={"code": dossier.code, "due_at": due, "channel": channel, "documents": len(docs)},
             )
+            # The procedure's workflow (if it has one) takes over: first step, holder, deadlines.
+            from motcua.workflow import services as workflow_services
+
+            workflow_services.start(dossier, actor=clerk, now=moment)
     except BaseException:
         _discard(stored)
         raise
