@@ -22,6 +22,7 @@ migrate: $(STAMP) messages
 
 demo: migrate
 	$(PY) manage.py load_demo
+	$(PY) manage.py demo_pki
 
 run: demo
 	@HOST=$(HOST) PORT=$(PORT) scripts/run.sh
