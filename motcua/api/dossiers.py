@@ -18,6 +18,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db.models import Prefetch
 from django.http import HttpRequest
@@ -33,6 +34,7 @@ from motcua.api.errors import ApiError, validation_detail
 from motcua.dossiers import lifecycle, selectors, services
 from motcua.dossiers.lifecycle import Status
 from motcua.dossiers.models import Dossier, DossierDocument, DossierEvent
+from motcua.workflow import services as workflow_services
 
 router = Router(auth=token_auth)
 
@@ -520,18 +522,48 @@ def detail(request: HttpRequest, code: str):
 
 @router.post("/{code}/supplement-request", response=DossierOut, summary="Ask the applicant for a supplement")
 def supplement_request(request: HttpRequest, code: str, payload: ReasonIn):
-    """The clock pauses until the supplement arrives."""
-    dossier = services.request_supplement(
-        _visible(request, code), actor=request.user, reason=payload.reason, ip=_ip(request)
-    )
+    """The clock pauses until the supplement arrives (with the workflow's step clocks, when it has one)."""
+    dossier = _visible(request, code)
+    # Other statuses fall through to the dossier service, which answers the lifecycle's own 409.
+    if dossier.status == Status.IN_PROCESS and workflow_services.has_run(dossier):
+        _through_workflow(
+            request.user,
+            workflow_services.request_supplement,
+            dossier,
+            user=request.user,
+            reason=payload.reason,
+            ip=_ip(request),
+        )
+    else:
+        services.request_supplement(dossier, actor=request.user, reason=payload.reason, ip=_ip(request))
     return _detail(request.user, dossier)
 
 
 @router.post("/{code}/supplement-received", response=DossierOut, summary="The supplement arrived")
 def supplement_received(request: HttpRequest, code: str):
-    """The clock resumes and the due moment moves by the paused working time."""
-    dossier = services.supplement_received(_visible(request, code), actor=request.user, ip=_ip(request))
+    """The clock resumes and the due moment moves by the paused working time (the steps' too)."""
+    dossier = _visible(request, code)
+    if dossier.status == Status.WAITING_FOR_SUPPLEMENT and workflow_services.has_run(dossier):
+        _through_workflow(
+            request.user, workflow_services.supplement_received, dossier, actor=request.user, ip=_ip(request)
+        )
+    else:
+        services.supplement_received(dossier, actor=request.user, ip=_ip(request))
     return _detail(request.user, dossier)
+
+
+def _through_workflow(caller, service, dossier: Dossier, **kwargs) -> None:
+    """A status change of a dossier on a workflow goes through the engine, which keeps the step clocks.
+
+    The role check of ``dossiers.services`` comes first, so a monitor gets the same 403 either way.
+    """
+    if not (caller.has_role(*services.CHANGING_ROLES) or caller.is_superuser):
+        raise PermissionDenied(_("Your role cannot change dossiers."))
+    try:
+        service(dossier, **kwargs)
+    except workflow_services.WorkflowConflict as exc:
+        raise ApiError(str(exc), status=409) from None
+    dossier.refresh_from_db()
 
 
 @router.post("/{code}/withdraw", response=DossierOut, summary="The applicant withdraws the dossier")

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
+from ninja import Status as Answer
 
 from motcua.api.auth import token_auth
 from motcua.api.errors import ApiError
@@ -306,3 +307,43 @@ def steps(request: HttpRequest, code: str):
             }
         )
     return {"dossier": _dossier(dossier), "outcome": run.outcome if run else "", "steps": sheet}
+
+
+class ApologyIn(Schema):
+    reason: str = Field("", description="Why the dossier will be late (required).")
+    new_due_at: datetime | None = Field(None, description="The new appointment, ISO 8601 with its offset.")
+
+
+class ApologyOut(Schema):
+    dossier: DossierBrief
+    reason: str
+    due_at: datetime = Field(description="The official due moment, unchanged: the dossier still counts as late.")
+    new_due_at: datetime
+    requested_at: datetime | None
+    recorded_at: datetime
+    recorded_by: Person
+
+
+@router.post("/dossiers/{code}/apology", response={201: ApologyOut}, summary="Record the apology letter")
+def apology(request: HttpRequest, code: str, payload: ApologyIn):
+    """A leader of the competent agency records the reason and the new appointment of a late dossier."""
+    dossier = _visible(request, code)
+    try:
+        row = services.record_apology(
+            dossier, request.user, payload.reason, payload.new_due_at, ip=request.META.get("REMOTE_ADDR")
+        )
+    except services.WorkflowConflict as exc:
+        raise ApiError(str(exc), status=409) from None
+    dossier.refresh_from_db()
+    return Answer(
+        201,
+        {
+            "dossier": _dossier(dossier),
+            "reason": row.reason,
+            "due_at": row.due_at,
+            "new_due_at": row.new_due_at,
+            "requested_at": row.requested_at,
+            "recorded_at": row.recorded_at,
+            "recorded_by": _person(row.recorded_by),
+        },
+    )

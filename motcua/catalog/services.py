@@ -301,6 +301,20 @@ def new_draft(procedure: Procedure, actor: User | None = None) -> ProcedureVersi
     for kind, model in CHILD_MODELS.items():
         for row in model.objects.filter(version=source).order_by("order", "pk"):
             model.objects.create(version=copy, **{name: getattr(row, name) for name in CHILD_FIELDS[kind]})
+    # The new version keeps its workflows (province-wide and units' own). One that no longer
+    # validates (an agency closed meanwhile) is left out rather than blocking the draft; the
+    # desk then shows the version without it.
+    from motcua.workflow import services as workflow_services
+    from motcua.workflow import transfer as workflow_transfer
+
+    for workflow in source.workflows.filter(revision__gt=0).select_related("unit"):
+        try:
+            with transaction.atomic():
+                workflow_services.replace_definition(
+                    copy, workflow.unit, workflow_transfer.export_data(workflow), by=actor, copied_from=workflow
+                )
+        except workflow_services.DefinitionInvalid:
+            continue
     return copy
 
 

@@ -27,8 +27,13 @@ def dossiers_visible_to(user) -> QuerySet[Dossier]:
     """Every dossier ``user`` may see, and no other."""
     if scope_path(user) is None:
         return Dossier.objects.none()
+    # Staff also see the dossiers routed to their agency (or to them) by a workflow step.
+    from motcua.workflow.selectors import routed_condition
+
     return Dossier.objects.filter(
-        scope_filter(user, "receiving_agency__unit") | scope_filter(user, "competent_agency__unit")
+        scope_filter(user, "receiving_agency__unit")
+        | scope_filter(user, "competent_agency__unit")
+        | routed_condition(user)
     )
 
 

@@ -12,7 +12,8 @@ saved. After saving, ``services.save_revision`` checks the stored rows again ins
 transaction and records the new revision (the JSON kept in history).
 
 Consultation parties are edited on the step's own page (the "change" link of a saved step):
-Django's admin has no nested inlines. The diagram and a friendlier editor come later.
+Django's admin has no nested inlines. The change page shows the saved definition as a diagram
+(``diagram.render``: server-side SVG, no JavaScript).
 """
 
 import json
@@ -24,13 +25,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest, HttpResponse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from motcua.org import selectors as org_selectors
 from motcua.org.admin_scope import ScopedModelAdmin, ScopedTabularInline, has_any_role
 from motcua.org.models import Agency
-from motcua.workflow import definitions, services, transfer
+from motcua.workflow import definitions, diagram, services, transfer
 from motcua.workflow import messages as workflow_messages
 from motcua.workflow.models import ConsultationTarget, Step, Transition, Workflow
 
@@ -240,11 +243,23 @@ class WorkflowAdmin(ScopedModelAdmin):
     list_display = ["name", "procedure_version", "unit_label", "revision", "is_active", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["name", "procedure_version__procedure__code", "procedure_version__name"]
-    readonly_fields = ["revision", "copied_from", "updated_by", "updated_at"]
+    readonly_fields = ["revision", "copied_from", "updated_by", "updated_at", "diagram"]
     inlines = [StepInline, TransitionInline]
     actions = ["export_json", "copy_to_my_unit"]
     list_select_related = ["procedure_version__procedure", "unit"]
     autocomplete_fields: list[str] = []
+
+    @admin.display(description=_("diagram"))
+    def diagram(self, obj: Workflow) -> str:
+        """The saved rows drawn as SVG (every text escaped by ``diagram.to_svg``)."""
+        if obj is None or obj.pk is None:
+            return gettext("The diagram appears once the workflow is saved.")
+        svg = diagram.render(definitions.data_from_rows(obj), obj.name)
+        if not svg:
+            return gettext("No steps yet.")
+        return format_html(
+            '<div class="workflow-diagram-box" style="overflow:auto;max-width:100%">{}</div>', mark_safe(svg)
+        )
 
     @admin.display(description=_("unit"))
     def unit_label(self, obj: Workflow) -> str:

@@ -404,3 +404,89 @@ class StepAttachment(models.Model):
 
     def __str__(self) -> str:
         return self.original_filename or self.file.name
+
+
+# --- deadlines: notices and apology letters --------------------------------------------------------
+
+
+class NoticeKind(models.TextChoices):
+    STEP_DUE_SOON = "step_due_soon", _("step due soon")
+    STEP_OVERDUE = "step_overdue", _("step overdue")
+    DOSSIER_DUE_SOON = "dossier_due_soon", _("dossier due soon")
+    DOSSIER_OVERDUE = "dossier_overdue", _("dossier overdue")
+    APOLOGY_NEEDED = "apology_needed", _("apology letter needed")
+
+
+class Notice(models.Model):
+    """An in-app notice of the deadline scan: one per step run per kind (or per dossier per kind).
+
+    Written by ``services.scan_deadlines`` only; ``recipients`` are the holders it was sent to
+    (the assignee, or everyone of the step's queue; the competent agency's leaders for an apology).
+    """
+
+    kind = models.CharField(_("kind"), max_length=20, choices=NoticeKind.choices)
+    dossier = models.ForeignKey(Dossier, on_delete=models.CASCADE, related_name="notices", verbose_name=_("dossier"))
+    step_run = models.ForeignKey(
+        StepRun, null=True, blank=True, on_delete=models.CASCADE, related_name="notices", verbose_name=_("step run")
+    )
+    due_at = models.DateTimeField(_("due at"))
+    message = models.TextField(_("message"))
+    recipients = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="workflow_notices", verbose_name=_("recipients")
+    )
+    created_at = models.DateTimeField(_("created at"))
+    emailed = models.PositiveSmallIntegerField(_("e-mails sent"), default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("deadline notice")
+        verbose_name_plural = _("deadline notices")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["step_run", "kind"], condition=Q(step_run__isnull=False), name="workflow_notice_one_per_step"
+            ),
+            models.UniqueConstraint(
+                fields=["dossier", "kind"], condition=Q(step_run__isnull=True), name="workflow_notice_one_per_dossier"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier} – {self.get_kind_display()}"
+
+
+class Apology(models.Model):
+    """The apology letter (thư xin lỗi) of a dossier that will be late, with its new appointment.
+
+    The scan creates the request (``requested_at``) ahead of the due moment; the competent
+    agency's leader records the letter (reason, new appointment, by, at). The dossier's official
+    ``due_at`` never changes: the dossier is still late; the new appointment is kept here.
+    """
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="apologies", verbose_name=_("dossier"))
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+", verbose_name=_("agency"))
+    due_at = models.DateTimeField(_("due at (official)"))
+    requested_at = models.DateTimeField(_("requested at"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    new_due_at = models.DateTimeField(_("new appointment"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["dossier", "pk"]
+        verbose_name = _("apology letter")
+        verbose_name_plural = _("apology letters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dossier"], condition=Q(recorded_at__isnull=True), name="workflow_one_open_apology_request"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dossier} – {self.new_due_at or '…'}"

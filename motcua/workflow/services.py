@@ -21,6 +21,7 @@ step stays open in the one-stop clerks' inbox until ``hand_over`` records the ha
 
 import base64
 import binascii
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, Max, Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from motcua.catalog.models import ProcedureVersion
@@ -59,6 +60,7 @@ from motcua.workflow.models import (
 )
 from motcua.worktime.selectors import calendar_for_agency
 
+log = logging.getLogger(__name__)
 Action = DossierEvent.Action
 MAX_ATTACHMENTS = 10
 MAX_COMMENT = 4000
@@ -963,7 +965,8 @@ def supplement_received(dossier: Dossier, *, actor: User, now: datetime | None =
         if locked.status != Status.WAITING_FOR_SUPPLEMENT:
             raise WorkflowConflict(_("Dossier %(code)s is not waiting for a supplement.") % {"code": locked.code})
         clerk = actor.has_role(Role.CLERK) and actor.agency_id == locked.receiving_agency_id
-        if not (clerk or (current is not None and holds(actor, current))):
+        applicant = dossier_services.is_applicant(actor, locked)  # the citizen answering online
+        if not (clerk or applicant or (current is not None and holds(actor, current))):
             raise PermissionDenied(
                 _("Only the one-stop desk that received the dossier or the holder of its step records a supplement.")
             )
@@ -1205,3 +1208,287 @@ def dossier_ended(dossier: Dossier, *, now: datetime | None = None) -> int:
             run.finished_at = moment
             run.save(update_fields=["finished_at"])
     return closed
+
+
+# --- the dossier API's status changes, for dossiers on a workflow ---------------------------------
+
+
+def has_run(dossier: Dossier) -> bool:
+    """True when the dossier follows an electronic workflow (its status changes go through the engine)."""
+    return WorkflowRun.objects.filter(dossier_id=dossier.pk).exists()
+
+
+def request_supplement(
+    dossier: Dossier, *, user: User, reason: str, now: datetime | None = None, ip: str | None = None
+) -> Move:
+    """A supplement request outside a workflow transition (the dossier API): the holder of the current step
+    or the receiving desk's clerk asks, and the dossier and every open step pause together, as with a
+    ``request_supplement`` transition.
+    """
+    moment = _now(now)
+    with transaction.atomic():
+        locked = _lock(dossier)
+        run = _run_of(locked)
+        current = _current(run)
+        _require_running(locked)
+        if current is None or current.kind in (StepRunKind.RESULT, StepRunKind.REFUSAL):
+            raise WorkflowConflict(
+                _("Dossier %(code)s has no step in progress that could wait for a supplement.") % {"code": locked.code}
+            )
+        # As for recording the supplement: the desk that received the dossier, or the step's holder.
+        clerk = user.has_role(Role.CLERK) and user.agency_id == locked.receiving_agency_id
+        if not (clerk or holds(user, current)):
+            raise _not_holder(current)
+        dossier_services.request_supplement(locked, actor=user, reason=reason, ip=ip, now=moment)
+        StepRun.objects.filter(run=run, finished_at__isnull=True, paused_at__isnull=True).update(paused_at=moment)
+    dossier.refresh_from_db()
+    return Move(dossier=locked, current=_current(run))
+
+
+# --- deadlines: the periodic scan, notices, apology letters ----------------------------------------
+
+DEFAULT_APOLOGY_LEAD_SESSIONS = 2
+DEFAULT_DUE_SOON_SESSIONS = 2
+OPEN_FOR_DEADLINES = (Status.IN_PROCESS,)
+
+
+@dataclass
+class ScanReport:
+    """What one deadline scan wrote (counts of new notices by kind, apology requests, e-mails)."""
+
+    notices: dict[str, int] = field(default_factory=dict)
+    apologies_requested: int = 0
+    emails: int = 0
+
+    def __str__(self) -> str:
+        parts = [f"{kind}: {count}" for kind, count in sorted(self.notices.items()) if count]
+        parts.append(f"apology requests: {self.apologies_requested}")
+        parts.append(f"e-mails: {self.emails}")
+        return ", ".join(parts)
+
+
+def apology_lead_sessions() -> int:
+    """How many working sessions before the due moment the leader is asked for the apology letter."""
+    return int(getattr(settings, "MOTCUA_APOLOGY_LEAD_SESSIONS", DEFAULT_APOLOGY_LEAD_SESSIONS))
+
+
+def _queue_users(step_run: StepRun) -> list[User]:
+    if step_run.assignee_id is not None:
+        return [step_run.assignee] if step_run.assignee.is_active else []
+    return list(_eligible(step_run.agency, step_run.department, step_run.role))
+
+
+def _leaders(agency: Agency) -> list[User]:
+    return list(User.objects.filter(is_active=True, agency=agency, roles__role=Role.LEADER).distinct().order_by("pk"))
+
+
+def _notify(
+    report: ScanReport,
+    kind: str,
+    dossier: Dossier,
+    step_run: StepRun | None,
+    due: datetime,
+    recipients: list[User],
+    message: str,
+    moment: datetime,
+) -> bool:
+    """Write the notice unless this step run (or dossier) already has one of this kind; then e-mail it."""
+    from django.core.mail import send_mail
+    from django.db import IntegrityError
+
+    from motcua.workflow.models import Notice
+
+    existing = Notice.objects.filter(kind=kind, dossier=dossier, step_run=step_run)
+    if existing.exists():
+        return False
+    try:
+        with transaction.atomic():
+            notice = Notice.objects.create(
+                kind=kind, dossier=dossier, step_run=step_run, due_at=due, message=message, created_at=moment
+            )
+    except IntegrityError:  # another scan wrote it meanwhile
+        return False
+    notice.recipients.set(recipients)
+    report.notices[kind] = report.notices.get(kind, 0) + 1
+    addresses = sorted({user.email for user in recipients if user.email})
+    if addresses:
+        subject = _("[Một cửa] %(message)s") % {"message": message}
+        try:
+            sent = send_mail(subject[:200], message, None, addresses)
+        except Exception:  # the notice stays in the app; a mail server outage must not stop the scan
+            log.exception("Deadline notice %s: the e-mail could not be sent.", notice.pk)
+            sent = 0
+        if sent:
+            Notice.objects.filter(pk=notice.pk).update(emailed=len(addresses))
+            report.emails += len(addresses)
+    return True
+
+
+def scan_deadlines(now: datetime | None = None) -> ScanReport:
+    """Mark open steps and dossiers due soon / overdue, and ask for apology letters; idempotent.
+
+    One notice per step run (or dossier) per kind, whatever the number of scans: the periodic
+    task can run every few minutes. Paused dossiers (waiting for a supplement) are skipped: their
+    clocks stand still. "Due soon" is ``MOTCUA_WORKFLOW_DUE_SOON_SESSIONS`` working sessions, as
+    in the inbox. A dossier with ``MOTCUA_APOLOGY_LEAD_SESSIONS`` sessions or less left (or
+    already late) is forecast late: the competent agency's leaders are asked for the apology
+    letter, once per dossier and due moment.
+    """
+    from motcua.workflow.models import Apology, NoticeKind
+    from motcua.worktime.selectors import default_calendar
+
+    moment = _now(now)
+    report = ScanReport()
+    calendar = default_calendar()
+    soon = calendar.add_sessions(
+        moment, int(getattr(settings, "MOTCUA_WORKFLOW_DUE_SOON_SESSIONS", DEFAULT_DUE_SOON_SESSIONS))
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        steps = (
+            StepRun.objects.filter(
+                finished_at__isnull=True,
+                paused_at__isnull=True,
+                due_at__isnull=False,
+                due_at__lte=soon,
+                dossier__status__in=OPEN_FOR_DEADLINES,
+            )
+            .exclude(kind__in=(StepRunKind.RESULT, StepRunKind.REFUSAL))
+            .select_related("dossier", "agency", "department", "assignee")
+            .order_by("due_at", "pk")
+        )
+        for row in steps:
+            overdue = row.due_at < moment
+            kind = NoticeKind.STEP_OVERDUE if overdue else NoticeKind.STEP_DUE_SOON
+            text = (
+                _("Dossier %(code)s: step “%(step)s” was due at %(due)s.")
+                if overdue
+                else _("Dossier %(code)s: step “%(step)s” is due at %(due)s.")
+            ) % {"code": row.dossier.code, "step": row.step_name, "due": _local(row.due_at)}
+            _notify(report, kind, row.dossier, row, row.due_at, _queue_users(row), text, moment)
+
+        dossiers = Dossier.objects.filter(
+            status__in=OPEN_FOR_DEADLINES, paused_at__isnull=True, due_at__isnull=False, due_at__lte=soon
+        ).select_related("competent_agency")
+        lead = apology_lead_sessions()
+        for dossier in dossiers.order_by("due_at", "pk"):
+            open_steps = list(
+                StepRun.objects.filter(dossier=dossier, finished_at__isnull=True, parent__isnull=True).select_related(
+                    "agency", "department", "assignee"
+                )
+            )
+            holders = {u.pk: u for row in open_steps for u in _queue_users(row)}
+            leaders = _leaders(dossier.competent_agency)
+            recipients = list(holders.values()) or leaders
+            overdue = dossier.due_at < moment
+            kind = NoticeKind.DOSSIER_OVERDUE if overdue else NoticeKind.DOSSIER_DUE_SOON
+            text = (
+                _("Dossier %(code)s was due at %(due)s.") if overdue else _("Dossier %(code)s is due at %(due)s.")
+            ) % {"code": dossier.code, "due": _local(dossier.due_at)}
+            _notify(report, kind, dossier, None, dossier.due_at, recipients, text, moment)
+
+        # Apology letters: every open dossier within the lead time of its due moment (or past it).
+        ask_from = calendar.add_sessions(moment, lead)
+        for dossier in (
+            Dossier.objects.filter(
+                status__in=OPEN_FOR_DEADLINES, paused_at__isnull=True, due_at__isnull=False, due_at__lte=ask_from
+            )
+            .select_related("competent_agency")
+            .order_by("due_at", "pk")
+        ):
+            if Apology.objects.filter(dossier=dossier, due_at=dossier.due_at).exists():
+                continue
+            with transaction.atomic():
+                if Apology.objects.filter(dossier=dossier, recorded_at__isnull=True).exists():
+                    continue
+                Apology.objects.create(
+                    dossier=dossier, agency=dossier.competent_agency, due_at=dossier.due_at, requested_at=moment
+                )
+            report.apologies_requested += 1
+            text = _(
+                "Dossier %(code)s will not be resolved by %(due)s: record the apology letter with the reason "
+                "and a new appointment."
+            ) % {"code": dossier.code, "due": _local(dossier.due_at)}
+            _notify(
+                report,
+                NoticeKind.APOLOGY_NEEDED,
+                dossier,
+                None,
+                dossier.due_at,
+                _leaders(dossier.competent_agency),
+                text,
+                moment,
+            )
+    return report
+
+
+def record_apology(
+    dossier: Dossier,
+    leader: User,
+    reason: str,
+    new_due: datetime | None,
+    now: datetime | None = None,
+    ip: str | None = None,
+):
+    """Record the apology letter of a late (or soon late) dossier: reason, new appointment, by, at.
+
+    Only a leader of the competent agency records it; the new appointment must be after the
+    current due moment. The official ``due_at`` is kept (the dossier still counts as late): the
+    new appointment is stored on the ``Apology`` and in the dossier's event.
+    """
+    from motcua.workflow.models import Apology
+
+    moment = _now(now)
+    text = normalize(str(reason or ""))
+    with transaction.atomic():
+        locked = _lock(dossier)
+        if not (
+            leader.is_authenticated
+            and leader.is_active
+            and leader.has_role(Role.LEADER)
+            and leader.agency_id == locked.competent_agency_id
+        ):
+            raise PermissionDenied(
+                _("Only a leader of %(agency)s records the apology letter of this dossier.")
+                % {"agency": locked.competent_agency.name}
+            )
+        if locked.status not in (Status.IN_PROCESS, Status.WAITING_FOR_SUPPLEMENT) or locked.due_at is None:
+            raise WorkflowConflict(
+                _("Dossier %(code)s is “%(status)s”: no apology letter can be recorded for it.")
+                % {"code": locked.code, "status": locked.get_status_display()}
+            )
+        errors: dict[str, list[str]] = {}
+        if not text:
+            errors["reason"] = [_("Give the reason for the delay.")]
+        elif len(text) > MAX_COMMENT:
+            errors["reason"] = [_("The reason is too long (at most %(max)s characters).") % {"max": MAX_COMMENT}]
+        if new_due is None:
+            errors["new_due_at"] = [_("Give the new appointment.")]
+        elif timezone.is_naive(new_due):
+            errors["new_due_at"] = [_("Give the new appointment with its time zone.")]
+        elif new_due <= locked.due_at:
+            errors["new_due_at"] = [
+                _("The new appointment must be after the current due moment (%(due)s).")
+                % {"due": _local(locked.due_at)}
+            ]
+        if errors:
+            raise ValidationError(errors)
+        apology = (
+            Apology.objects.select_for_update().filter(dossier=locked, recorded_at__isnull=True).order_by("pk").first()
+        )
+        if apology is None:
+            apology = Apology(dossier=locked, agency=locked.competent_agency, due_at=locked.due_at)
+        apology.reason = text
+        apology.new_due_at = new_due
+        apology.recorded_by = leader
+        apology.recorded_at = moment
+        apology.save()
+        _record(
+            locked,
+            leader,
+            Action.APOLOGY_RECORDED,
+            moment,
+            ip,
+            {"reason": text, "due_at": locked.due_at, "new_due_at": new_due, "requested_at": apology.requested_at},
+            role=Role.LEADER,
+        )
+    return apology

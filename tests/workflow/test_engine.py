@@ -324,7 +324,6 @@ def test_a_withdrawn_dossier_leaves_the_inboxes(workflow, receive, commune, cler
     dossier = receive()
     dossier_services.withdraw(dossier, actor=clerk, reason="Người nộp rút hồ sơ", now=at(1, 9))
     assert selectors.inbox(commune, now=at(1, 10)).count() == 0  # the inbox only shows open dossiers
-    assert services.dossier_ended(dossier, now=at(1, 9)) == 1
     step = StepRun.objects.get(dossier=dossier)
     assert (step.finished_at, step.action, step.timeliness) == (at(1, 9), "withdrawn", "")
     assert WorkflowRun.objects.get(dossier=dossier).finished_at == at(1, 9)
