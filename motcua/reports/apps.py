@@ -6,3 +6,8 @@ class ReportsConfig(AppConfig):
     name = "motcua.reports"
     label = "reports"
     verbose_name = _("Reports")
+
+    def ready(self) -> None:
+        from motcua.reports import signals
+
+        signals.connect()
