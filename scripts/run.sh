@@ -8,7 +8,10 @@ PORT="${PORT:-8000}"
 
 .venv/bin/python manage.py db_worker &
 worker=$!
-trap 'kill "$worker" 2>/dev/null; wait "$worker" 2>/dev/null' EXIT INT TERM
+# The scheduler enqueues the periodic jobs of motcua/schedule.py (national sync, deadline scan, monthly report…).
+.venv/bin/python manage.py crontask --no-heartbeat &
+scheduler=$!
+trap 'kill "$worker" "$scheduler" 2>/dev/null; wait "$worker" "$scheduler" 2>/dev/null' EXIT INT TERM
 
 echo
 echo "Một cửa is starting on http://$HOST:$PORT/  (desk: /admin/, API: /api/v1/docs)"
