@@ -1,0 +1,11 @@
+from django.urls import path
+
+from motcua.integrations.payments import views
+
+app_name = "payments"
+urlpatterns = [
+    path("fees/<int:fee_id>/", views.pay, name="pay"),
+    path("return/", views.payment_return, name="return"),
+    path("receipts/<int:receipt_id>.pdf", views.receipt_pdf, name="receipt"),
+    path("ipn/", views.ipn, name="ipn"),
+]
