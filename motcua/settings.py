@@ -71,7 +71,10 @@ INSTALLED_APPS = [
     "motcua.workflow",
     "motcua.documents",
     "motcua.integrations",
+    "motcua.integrations.payments",
+    "motcua.integrations.messaging",
     "motcua.reports",
+    "motcua.portal",
     "motcua.api",
 ]
 

@@ -11,5 +11,12 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("", include("motcua.dossiers.urls")),
-    path("", dossier_views.home, name="home"),
+    path("", include("motcua.workflow.urls")),
+    path("online/", include("motcua.dossiers.online_urls")),
+    path("verify/", include("motcua.documents.urls")),
+    path("", include("motcua.reports.urls")),
+    path("payments/", include("motcua.integrations.payments.urls")),
+    # Staff start here (the desk, the counter or the search); "/" is the citizen portal.
+    path("staff/", dossier_views.home, name="home"),
+    path("", include("motcua.portal.urls")),
 ]

@@ -37,7 +37,8 @@ def test_check_deploy_reports_nothing_under_production_settings(tmp_path):
 
 @pytest.mark.django_db
 def test_entry_points(client):
-    assert client.get("/").status_code == 302
+    assert client.get("/").status_code == 200  # the citizen portal
+    assert client.get("/staff/").status_code == 302
     assert client.get("/admin/login/").status_code == 200
     assert client.get("/api/v1/docs").status_code == 200
     schema = client.get("/api/v1/openapi.json").json()

@@ -13,6 +13,8 @@ from ninja.renderers import JSONRenderer
 from ninja.responses import NinjaJSONEncoder
 
 from motcua.api import dossiers, errors, procedures, workflow, worktime
+from motcua.integrations import api as integrations_api
+from motcua.integrations.payments import api as payments_api
 
 
 class LocalTimeEncoder(NinjaJSONEncoder):
@@ -43,3 +45,5 @@ api.add_router("/procedures", procedures.router, tags=["procedures"])
 api.add_router("/worktime", worktime.router, tags=["worktime"])
 api.add_router("/dossiers", dossiers.router, tags=["dossiers"])
 api.add_router("", workflow.router, tags=["workflow"])
+api.add_router("/national", integrations_api.router, tags=["national portal"])
+api.add_router("/payments", payments_api.router, tags=["payments"])

@@ -250,6 +250,10 @@ class DossierEvent(models.Model):
         STEP_REASSIGNED = "step_reassigned", _("workflow step reassigned")
         CONSULTATION_REQUESTED = "consultation_requested", _("opinions requested")
         CONSULTATION_ANSWERED = "consultation_answered", _("opinion given")
+        APOLOGY_RECORDED = "apology_recorded", _("apology letter recorded")
+        # Fees (motcua.integrations.payments.services).
+        FEE_REQUESTED = "fee_requested", _("fee requested")
+        FEE_PAID = "fee_paid", _("fee paid")
 
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events", verbose_name=_("dossier"))
     actor = models.ForeignKey(

@@ -552,7 +552,7 @@ def receive_at_counter(
             # The procedure's workflow (if it has one) takes over: first step, holder, deadlines.
             from motcua.workflow import services as workflow_services
 
-            workflow_services.start(dossier, actor=clerk, now=moment)
+            workflow_services.start(dossier, actor=clerk, now=moment, ip=ip)
     except BaseException:
         _discard(stored)
         raise
@@ -655,6 +655,9 @@ def refuse(
 
 # --- status changes ------------------------------------------------------------------------------
 
+#: Who may change a dossier's status (besides seeing it): not monitors, not unit administrators.
+CHANGING_ROLES = (Role.CLERK, Role.SPECIALIST, Role.LEADER, Role.DOCUMENT_CLERK, Role.SYSTEM_ADMIN)
+
 
 def _transition(
     dossier: Dossier,
@@ -676,8 +679,13 @@ def _transition(
     """
     moment = _now(now)
     with transaction.atomic():
-        if not dossiers_visible_to(actor).filter(pk=dossier.pk).exists():
+        # The applicant may make a few changes to their own online dossier (APPLICANT_ACTIONS).
+        applicant = action in APPLICANT_ACTIONS and is_applicant(actor, dossier)
+        if not applicant and not dossiers_visible_to(actor).filter(pk=dossier.pk).exists():
             raise PermissionDenied(_("You cannot change this dossier."))
+        if not (applicant or actor.has_role(*CHANGING_ROLES) or actor.is_superuser):
+            # Monitors and unit administrators see dossiers but do not handle them.
+            raise PermissionDenied(_("Your role cannot change dossiers."))
         locked = Dossier.objects.select_for_update().get(pk=dossier.pk)
         from_status = locked.status
         allowed = set(expected_from) if expected_from is not None else None
@@ -692,7 +700,7 @@ def _transition(
         _record(
             locked,
             actor=actor,
-            role=_role_of(actor, Role.SPECIALIST, Role.CLERK, Role.LEADER),
+            role=Role.CITIZEN if applicant else _role_of(actor, Role.SPECIALIST, Role.CLERK, Role.LEADER),
             action=action,
             from_status=from_status,
             at=moment,
@@ -789,36 +797,41 @@ def _end_clock(locked: Dossier, moment: datetime) -> list[str]:
     return ["paused_at", "finished_at"]
 
 
+def _end(
+    dossier: Dossier, *, actor: User, reason: str, to_status: str, action: str, ip: str | None, now: datetime | None
+) -> Dossier:
+    """Withdrawal and stop: the clock ends without a verdict, and open workflow steps close with it."""
+    reason = _require_reason(reason)
+    moment = _now(now)
+    with transaction.atomic():
+        locked = _transition(
+            dossier,
+            actor=actor,
+            to_status=to_status,
+            action=action,
+            ip=ip,
+            now=moment,
+            data={"reason": reason},
+            apply=_end_clock,
+        )
+        from motcua.workflow import services as workflow_services  # the workflow app imports this module
+
+        workflow_services.dossier_ended(locked, now=moment)
+    return locked
+
+
 def withdraw(
     dossier: Dossier, *, actor: User, reason: str, ip: str | None = None, now: datetime | None = None
 ) -> Dossier:
     """The applicant withdraws the dossier (rút hồ sơ): the clock ends, no timeliness verdict."""
-    reason = _require_reason(reason)
-    return _transition(
-        dossier,
-        actor=actor,
-        to_status=Status.WITHDRAWN,
-        action=Action.WITHDRAWN,
-        ip=ip,
-        now=now,
-        data={"reason": reason},
-        apply=_end_clock,
+    return _end(
+        dossier, actor=actor, reason=reason, to_status=Status.WITHDRAWN, action=Action.WITHDRAWN, ip=ip, now=now
     )
 
 
 def stop(dossier: Dossier, *, actor: User, reason: str, ip: str | None = None, now: datetime | None = None) -> Dossier:
     """Stop processing (Mẫu 05): the clock ends, no timeliness verdict."""
-    reason = _require_reason(reason)
-    return _transition(
-        dossier,
-        actor=actor,
-        to_status=Status.STOPPED,
-        action=Action.STOPPED,
-        ip=ip,
-        now=now,
-        data={"reason": reason},
-        apply=_end_clock,
-    )
+    return _end(dossier, actor=actor, reason=reason, to_status=Status.STOPPED, action=Action.STOPPED, ip=ip, now=now)
 
 
 def mark_result_ready(dossier: Dossier, *, actor: User, ip: str | None = None, now: datetime | None = None) -> Dossier:
@@ -861,3 +874,453 @@ def return_result(dossier: Dossier, *, actor: User, ip: str | None = None, now: 
         now=now,
         apply=apply,
     )
+
+
+# --- online submissions (citizen portal) ----------------------------------------------------------
+#
+# A citizen drafts a dossier (status draft, no code, no clock), submits it (submitted_online), and
+# the one-stop clerk receives it exactly as at the counter: same code sequence, same due moment
+# rules, same workflow start. The owner is kept in ``portal.DossierOwner``; every citizen check
+# goes through ``is_applicant``.
+
+#: Status changes the applicant may make on their own dossier (besides submitting).
+APPLICANT_ACTIONS = frozenset({Action.SUPPLEMENT_RECEIVED})
+EDITABLE_ONLINE = frozenset({Status.DRAFT, Status.RETURNED_FOR_COMPLETION})
+
+
+def is_applicant(user: User, dossier: Dossier) -> bool:
+    """Whether ``user`` is the citizen account that submitted ``dossier`` online."""
+    from motcua.portal.models import DossierOwner
+
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and DossierOwner.objects.filter(dossier_id=dossier.pk, user_id=user.pk).exists()
+    )
+
+
+def _require_citizen(user: User | None) -> User:
+    if not (user is not None and user.is_authenticated and user.is_active and user.has_role(Role.CITIZEN)):
+        raise PermissionDenied(_("Only a citizen account can submit dossiers online."))
+    return user
+
+
+def _online_agency(version: ProcedureVersion, agency: Agency | str | None, errors: _Errors) -> Agency | None:
+    """The agency the online dossier goes to: one of those carrying out the procedure."""
+    candidates = [a for a in version.agencies.select_related("unit") if a.is_active]
+    if not candidates:
+        levels = list(version.levels.all())
+        candidates = list(Agency.objects.select_related("unit").filter(is_active=True, unit__level__in=levels))
+    if agency not in (None, ""):
+        code = agency if isinstance(agency, str) else agency.code
+        chosen = next((a for a in candidates if a.code == code.strip().upper()), None)
+        if chosen is None:
+            errors.add("agency", _("This agency does not receive this procedure online."))
+        return chosen
+    if len(candidates) == 1:
+        return candidates[0]
+    errors.add("agency", _("Choose the agency that should handle the dossier."))
+    return None
+
+
+def _online_version(procedure_code: str, errors: _Errors) -> ProcedureVersion | None:
+    version = _version(procedure_code, errors)
+    if version is not None and version.online_level == ProcedureVersion.OnlineLevel.NONE:
+        errors.add("procedure_code", _("This procedure cannot be submitted online."))
+        return None
+    return version
+
+
+def _clean_uploads(
+    version: ProcedureVersion, documents: Iterable[dict], errors: _Errors, *, files_required: bool = True
+) -> list[_Document]:
+    """Scans sent online: each row names a component (or a paper) and carries a file checked by content.
+
+    Without ``files_required`` a row may be a name only (papers listed by the national portal).
+    """
+    components = {c.pk: c for c in version.components.all()}
+    max_file = int(getattr(settings, "MOTCUA_MAX_FILE_SIZE", DEFAULT_MAX_FILE_SIZE))
+    cleaned: list[_Document] = []
+    for index, row in enumerate(documents or []):
+        prefix = f"documents.{index}"
+        component = None
+        raw = row.get("component") if isinstance(row, dict) else None
+        if raw not in (None, ""):
+            try:
+                component = components.get(int(raw))
+            except (TypeError, ValueError):
+                component = None
+            if component is None:
+                errors.add(f"{prefix}.component", _("This document is not a component of the procedure."))
+                continue
+        name = normalize(str(row.get("name") or (component.name if component else "")))[:1000]
+        if not name:
+            errors.add(f"{prefix}.name", _("Name the document."))
+            continue
+        if row.get("file") is None and not files_required:
+            cleaned.append(_Document(component=component, name=name, originals=0, copies=0))
+            continue
+        checked = _check_file(row.get("file"), f"{prefix}.file", errors, max_file)
+        if checked is None:
+            continue
+        kind, size = checked
+        doc = _Document(component=component, name=name, originals=0, copies=0, upload=row["file"], kind=kind, size=size)
+        doc.filename = uploads.sanitize_filename(getattr(row["file"], "name", ""), kind.extension)
+        cleaned.append(doc)
+    return cleaned
+
+
+def _owned_for_update(citizen: User, draft: Dossier, statuses: Iterable[str]) -> Dossier:
+    locked = Dossier.objects.select_for_update().filter(pk=draft.pk, owner__user=citizen).first()
+    if locked is None:
+        raise Dossier.DoesNotExist
+    if locked.status not in set(statuses):
+        raise lifecycle.IllegalTransition(locked.status, Status.SUBMITTED_ONLINE)
+    return locked
+
+
+def save_draft(
+    citizen: User,
+    *,
+    procedure_code: str = "",
+    draft: Dossier | None = None,
+    agency: Agency | str | None = None,
+    applicant: dict | None = None,
+    form_data: dict | None = None,
+    documents: list[dict] | None = None,
+    now: datetime | None = None,
+) -> Dossier:
+    """Create or update the citizen's draft: formats are checked, completeness only on submission.
+
+    A draft is the applicant's own workspace (no code, no clock, no event); uploads are checked
+    by content now and replace an earlier scan of the same component. Raises ValidationError.
+    """
+    from motcua.portal.models import DossierOwner
+
+    _require_citizen(citizen)
+    moment = _now(now)
+    errors = _Errors()
+    version = draft.procedure_version if draft is not None else _online_version(procedure_code, errors)
+    values = _clean_applicant(applicant or {}, errors, require_id=False, today=timezone.localdate(moment))
+    target = docs = None
+    fields: dict[str, Any] = {}
+    if version is not None:
+        target = _online_agency(version, agency if agency or draft is None else draft.competent_agency, errors)
+        names = set(build_form_class(version)().fields)
+        raw = form_data if isinstance(form_data, dict) else {}
+        fields = {k: normalize(str(v))[:5000] for k, v in raw.items() if k in names and v not in (None, "")}
+        docs = _clean_uploads(version, documents or [], errors)
+    errors.raise_if_any()
+    assert version is not None and target is not None and docs is not None
+    stored: list[str] = []
+    old_files: list[str] = []
+    try:
+        with transaction.atomic():
+            if draft is not None:
+                dossier = _owned_for_update(citizen, draft, EDITABLE_ONLINE)
+            else:
+                dossier = Dossier(procedure_version=version, status=Status.DRAFT, channel=Channel.ONLINE)
+            dossier.receiving_agency = dossier.competent_agency = target
+            dossier.form_data = fields
+            for key, value in values.items():
+                setattr(dossier, key, value)
+            dossier.save()
+            if draft is None:
+                DossierOwner.objects.create(dossier=dossier, user=citizen)
+            replaced = {d.component.pk for d in docs if d.component}
+            for old in dossier.documents.filter(component__in=replaced):
+                if old.file:
+                    old_files.append(old.file.name)
+                old.delete()
+            _store_files(dossier, docs, stored)
+    except BaseException:
+        _discard(stored)
+        raise
+    transaction.on_commit(lambda: _discard(old_files))
+    return dossier
+
+
+def _missing_scans(dossier: Dossier) -> list[str]:
+    have = {d.component_id for d in dossier.documents.all() if d.file}
+    return [
+        c.name
+        for c in dossier.procedure_version.components.all()
+        if c.requirement == DocumentComponent.Requirement.MANDATORY and c.pk not in have
+    ]
+
+
+def submit_online(
+    citizen: User | None,
+    draft: Dossier | None = None,
+    *,
+    procedure_code: str = "",
+    applicant: dict | None = None,
+    receiving_agency: Agency | None = None,
+    form_data: dict | None = None,
+    documents: list[dict] | None = None,
+    submitted_at: datetime | None = None,
+    event_data: dict | None = None,
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> Dossier:
+    """Send a dossier to the one-stop queue (status ``submitted_online``, no code yet, no clock).
+
+    With ``draft``: the citizen's own draft (or a dossier returned for completion) is checked for
+    completeness (applicant with CCCD, the form, a scan of every mandatory document) and sent.
+    Without: a dossier arriving from elsewhere (the national portal's sync passes
+    ``citizen=None`` and ``receiving_agency``) is created directly, validated like the counter.
+    Raises ValidationError (nothing saved), PermissionDenied, or Dossier.DoesNotExist for a
+    draft that is not the citizen's.
+    """
+    moment = _now(now)
+    if draft is None:
+        return _submit_direct(
+            citizen,
+            procedure_code=procedure_code,
+            applicant=applicant or {},
+            receiving_agency=receiving_agency,
+            form_data=form_data,
+            documents=documents or [],
+            submitted_at=submitted_at or moment,
+            event_data=event_data,
+            ip=ip,
+            moment=moment,
+        )
+    _require_citizen(citizen)
+    with transaction.atomic():
+        locked = _owned_for_update(citizen, draft, EDITABLE_ONLINE)
+        errors = _Errors()
+        if locked.procedure_version.status != ProcedureVersion.Status.PUBLISHED:
+            errors.add("procedure_code", _("This procedure version is no longer in force: start a new dossier."))
+        elif locked.procedure_version.online_level == ProcedureVersion.OnlineLevel.NONE:
+            errors.add("procedure_code", _("This procedure cannot be submitted online."))
+        stored_applicant = {
+            "kind": locked.applicant_kind,
+            "full_name": locked.applicant_name,
+            "id_number": locked.applicant_id_number,
+            "date_of_birth": locked.applicant_birth_date,
+            "phone": locked.applicant_phone,
+            "email": locked.applicant_email,
+            "address": locked.applicant_address,
+            "accepts_sms": locked.accepts_sms,
+            "accepts_zalo": locked.accepts_zalo,
+        }
+        _clean_applicant(stored_applicant, errors, require_id=True, today=timezone.localdate(moment))
+        cleaned_form = _clean_form(locked.procedure_version, locked.form_data, errors)
+        for name in _missing_scans(locked):
+            errors.add("documents", _("Attach a scan of “%(name)s”.") % {"name": name})
+        errors.raise_if_any()
+        from_status = locked.status
+        lifecycle.check_transition(from_status, Status.SUBMITTED_ONLINE)
+        locked.status = Status.SUBMITTED_ONLINE
+        locked.form_data = cleaned_form
+        locked.submitted_at = moment
+        locked.save(update_fields=["status", "form_data", "submitted_at"])
+        _record(
+            locked,
+            actor=citizen,
+            role=Role.CITIZEN,
+            action=Action.SUBMITTED_ONLINE,
+            from_status=from_status,
+            at=moment,
+            ip=ip,
+            data={"documents": locked.documents.count(), **(event_data or {})},
+        )
+    draft.refresh_from_db()
+    return locked
+
+
+def _submit_direct(
+    citizen: User | None,
+    *,
+    procedure_code: str,
+    applicant: dict,
+    receiving_agency: Agency | None,
+    form_data: dict | None,
+    documents: list[dict],
+    submitted_at: datetime,
+    event_data: dict | None,
+    ip: str | None,
+    moment: datetime,
+) -> Dossier:
+    from motcua.portal.models import DossierOwner
+
+    if citizen is not None:
+        _require_citizen(citizen)
+    errors = _Errors()
+    version = _version(procedure_code, errors)
+    values = _clean_applicant(applicant, errors, require_id=False, today=timezone.localdate(moment))
+    if not values.get("applicant_name") and "applicant.full_name" not in errors.by_field:
+        errors.add("applicant.full_name", _("Enter the applicant's full name."))
+    competent = docs = None
+    if version is not None:
+        if receiving_agency is not None:
+            competent = _competent_agency(version, receiving_agency, None, errors)
+        else:
+            competent = _online_agency(version, None, errors)
+        docs = _clean_uploads(version, documents, errors, files_required=False)
+    if not isinstance(form_data or {}, dict):
+        errors.add("form_data", _("The form data must be an object."))
+    errors.raise_if_any()
+    assert version is not None and competent is not None and docs is not None
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            dossier = Dossier.objects.create(
+                procedure_version=version,
+                status=Status.SUBMITTED_ONLINE,
+                channel=Channel.ONLINE,
+                receiving_agency=receiving_agency or competent,
+                competent_agency=competent,
+                form_data=_jsonable(form_data or {}),
+                submitted_at=submitted_at,
+                **values,
+            )
+            if citizen is not None:
+                DossierOwner.objects.create(dossier=dossier, user=citizen)
+            _store_files(dossier, docs, stored)
+            _record(
+                dossier,
+                actor=citizen,
+                role=Role.CITIZEN if citizen is not None else "",
+                action=Action.SUBMITTED_ONLINE,
+                from_status="",
+                at=moment,
+                ip=ip,
+                data={"documents": len(docs), **(event_data or {})},
+            )
+    except BaseException:
+        _discard(stored)
+        raise
+    return dossier
+
+
+def _number_and_due(locked: Dossier, receiving: Agency, moment: datetime) -> dict[str, Any]:
+    """What receipt gives a dossier, as at the counter: the agency's next code and the due moment."""
+    version = locked.procedure_version
+    locked.due_at = _due(calendar_for_agency(locked.competent_agency), version, moment)
+    day = timezone.localdate(moment)
+    locked.code = codes.format_code(receiving.code, day, _next_number(receiving, day), code_format())
+    return {"code": locked.code, "due_at": locked.due_at, "channel": locked.channel}
+
+
+def _require_online_clerk(dossier: Dossier, clerk: User) -> Agency:
+    receiving = _require_clerk(clerk)
+    if not _may_receive_for(receiving, dossier.competent_agency):
+        raise PermissionDenied(
+            _("Your one-stop desk cannot receive dossiers for %(agency)s.") % {"agency": dossier.competent_agency.name}
+        )
+    return receiving
+
+
+def receive_online(dossier: Dossier, clerk: User, *, ip: str | None = None, now: datetime | None = None) -> Dossier:
+    """The clerk accepts an online submission: code, clock and workflow exactly as ``receive_at_counter``."""
+    receiving = _require_online_clerk(dossier, clerk)
+    moment = _now(now)
+    data: dict[str, Any] = {}
+
+    def apply(locked: Dossier, at: datetime) -> list[str]:
+        data.update(_number_and_due(locked, receiving, at))
+        data["documents"] = locked.documents.count()
+        locked.receiving_agency = receiving
+        locked.received_by = clerk
+        locked.received_at = locked.valid_receipt_at = at
+        return ["code", "due_at", "receiving_agency", "received_by", "received_at", "valid_receipt_at"]
+
+    with transaction.atomic():
+        locked = _transition(
+            dossier,
+            actor=clerk,
+            to_status=Status.RECEIVED,
+            action=Action.RECEIVED,
+            expected_from={Status.SUBMITTED_ONLINE},
+            ip=ip,
+            now=moment,
+            data=data,
+            apply=apply,
+        )
+        from motcua.workflow import services as workflow_services
+
+        workflow_services.start(locked, actor=clerk, now=moment, ip=ip)
+    dossier.refresh_from_db()
+    return dossier
+
+
+def return_online_for_completion(
+    dossier: Dossier,
+    clerk: User,
+    *,
+    missing: list[str],
+    reason: str = "",
+    ip: str | None = None,
+    now: datetime | None = None,
+) -> Dossier:
+    """Send an online submission back to the applicant with what to add (Mẫu 02); they can resend it."""
+    _require_online_clerk(dossier, clerk)
+    items = [normalize(str(item)) for item in (missing or []) if normalize(str(item))]
+    reason = normalize(str(reason or ""))
+    if not items and not reason:
+        raise ValidationError({"missing": [_("List what the applicant must add or correct.")]})
+    return _transition(
+        dossier,
+        actor=clerk,
+        to_status=Status.RETURNED_FOR_COMPLETION,
+        action=Action.RETURNED_FOR_COMPLETION,
+        expected_from={Status.SUBMITTED_ONLINE},
+        ip=ip,
+        now=now,
+        data={"missing": items, "reason": reason},
+    )
+
+
+def refuse_online(
+    dossier: Dossier, clerk: User, *, reason: str, ip: str | None = None, now: datetime | None = None
+) -> Dossier:
+    """Refuse an online submission (Mẫu 03); the reason is mandatory."""
+    _require_online_clerk(dossier, clerk)
+    reason = normalize(str(reason or ""))
+    if not reason:
+        raise ValidationError({"reason": [_("Give the reason for refusing the dossier.")]})
+    return _transition(
+        dossier,
+        actor=clerk,
+        to_status=Status.REFUSED,
+        action=Action.REFUSED,
+        expected_from={Status.SUBMITTED_ONLINE},
+        ip=ip,
+        now=now,
+        data={"reason": reason},
+    )
+
+
+def answer_supplement(
+    citizen: User, dossier: Dossier, *, documents: list[dict], ip: str | None = None, now: datetime | None = None
+) -> Dossier:
+    """The applicant uploads the missing papers: files stored, then the clock resumes (workflow-aware)."""
+    _require_citizen(citizen)
+    if not is_applicant(citizen, dossier):
+        raise Dossier.DoesNotExist
+    moment = _now(now)
+    errors = _Errors()
+    docs = _clean_uploads(dossier.procedure_version, documents, errors)
+    if not docs and not errors.by_field:
+        errors.add("documents", _("Attach at least one file."))
+    if dossier.status != Status.WAITING_FOR_SUPPLEMENT:
+        errors.add("documents", _("This dossier is not waiting for a supplement."))
+    errors.raise_if_any()
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            _store_files(dossier, docs, stored)
+            from motcua.workflow.models import WorkflowRun
+
+            if WorkflowRun.objects.filter(dossier=dossier).exists():
+                from motcua.workflow import services as workflow_services
+
+                workflow_services.supplement_received(dossier, actor=citizen, ip=ip, now=moment)
+            else:
+                supplement_received(dossier, actor=citizen, ip=ip, now=moment)
+    except BaseException:
+        _discard(stored)
+        raise
+    dossier.refresh_from_db()
+    return dossier

@@ -67,6 +67,24 @@ SLIP_KIND = {
     Action.RETURNED_FOR_COMPLETION: "guidance",
     Action.REFUSED: "refusal",
 }
+#: Keys of workflow events kept for the record but not shown on the timeline (codes, ids, flags).
+WORKFLOW_DETAIL_KEYS = frozenset(
+    {
+        "workflow",
+        "revision",
+        "step",
+        "agency",
+        "department",
+        "role",
+        "assignee",
+        "transition",
+        "from_step",
+        "requires_signature",
+        "from",
+        "step_run",
+        "parent",
+    }
+)
 #: Words that open the names of administrative units; the place on a slip is the name without them.
 UNIT_PREFIXES = ("Thành phố ", "Thị trấn ", "Thị xã ", "Phường ", "Quận ", "Huyện ", "Tỉnh ", "Xã ")
 
@@ -130,7 +148,7 @@ class StaffLoginView(LoginView):
     redirect_authenticated_user = False  # a signed-in user may switch accounts here
 
     def get_default_redirect_url(self) -> str:
-        return reverse("dossiers:counter" if is_clerk(self.request.user) else "dossiers:search")
+        return home_url(self.request.user)
 
 
 class StaffLogoutView(LogoutView):
@@ -148,12 +166,12 @@ class StaffPasswordChangeView(PasswordChangeView):
 
 
 def home_url(user) -> str:
-    """Where a signed-in person starts: the desk for administrators, the counter for clerks, else the search."""
+    """Where a signed-in person starts: the desk for administrators, the counter for clerks, else the inbox."""
     if not user.is_authenticated:
         return reverse("dossiers:login")
     if user.is_staff:
         return reverse("admin:index")
-    return reverse("dossiers:counter" if is_clerk(user) else "dossiers:search")
+    return reverse("dossiers:counter" if is_clerk(user) else "workflow:inbox")
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -469,7 +487,10 @@ def dossier_search(request: HttpRequest) -> HttpResponse:
 
 
 def _visible(user) -> QuerySet[Dossier]:
-    return with_timeliness(dossiers_visible_to(user)).select_related(
+    """The dossiers of the user's subtree and those routed to them by the workflow."""
+    from motcua.workflow.selectors import dossiers_visible
+
+    return with_timeliness(dossiers_visible(user)).select_related(
         "procedure_version__procedure",
         "receiving_agency",
         "competent_agency",
@@ -484,7 +505,7 @@ def dossier_detail(request: HttpRequest, code: str) -> HttpResponse:
     dossier = _visible(request.user).filter(code=code.strip().upper()).first()
     if dossier is None:
         raise Http404(_("No dossier with this code is within your scope."))
-    return _render(request, "dossiers/detail.html", _detail_context(dossier))
+    return _render(request, "dossiers/detail.html", _detail_context(dossier, request.user))
 
 
 @staff_required
@@ -495,17 +516,42 @@ def dossier_detail_by_id(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404(_("No such dossier is within your scope."))
     if dossier.code:
         return redirect(_dossier_url(dossier))
-    return _render(request, "dossiers/detail.html", _detail_context(dossier))
+    return _render(request, "dossiers/detail.html", _detail_context(dossier, request.user))
 
 
 def _current_holder(dossier: Dossier) -> str:
-    """Who holds the dossier now. Until the workflow routes dossiers, the desk holds a received one and
-    a ready result, the competent agency one in process."""
+    """Who holds the dossier now: the open main step of its workflow run (agency, and the officer or the
+    queue); without a run, the desk holds a received dossier and a ready result, the competent agency the rest."""
+    from motcua.workflow.models import StepRun
+
     if dossier.status in FINAL or dossier.status == Status.DRAFT:
         return ""
+    current = (
+        StepRun.objects.filter(dossier=dossier, parent__isnull=True, finished_at__isnull=True)
+        .select_related("agency", "assignee")
+        .order_by("-sequence")
+        .first()
+    )
+    if current is not None:
+        queue = _("queue: %(role)s") % {"role": current.get_role_display()}
+        who = current.assignee.full_name if current.assignee_id else queue
+        values = {"step": current.step_name, "agency": current.agency.name, "who": who}
+        return _("%(step)s – %(agency)s (%(who)s)") % values
     if dossier.status in (Status.RECEIVED, Status.RESULT_READY, Status.SUBMITTED_ONLINE):
         return _("One-stop desk – %(agency)s") % {"agency": dossier.receiving_agency.name}
     return dossier.competent_agency.name
+
+
+def _step_rows(user, dossier: Dossier) -> list:
+    """The process control sheet: every step run with its timeliness label (workflow.selectors.steps_of)."""
+    from motcua.workflow import selectors as workflow_selectors
+
+    now = timezone.now()
+    rows = list(workflow_selectors.steps_of(user, dossier))
+    for row in rows:
+        row.timeliness_code = workflow_selectors.step_timeliness(row, now)
+        row.timeliness_label = _timeliness_label(row.timeliness_code) if row.timeliness_code else ""
+    return rows
 
 
 def _display(value: Any) -> str:
@@ -545,10 +591,19 @@ def _event_data(event: DossierEvent) -> list[tuple[str, str]]:
         "missing": _("To add or correct"),
         "reason": _("Reason"),
         "timeliness": _("Timeliness"),
+        "step_name": _("Step"),
+        "label": _("Action"),
+        "comment": _("Comment"),
+        "step_due_at": _("Step due"),
+        "to": _("Next step"),
     }
     rows = []
     for key, value in (event.data or {}).items():
-        if key == "channel":
+        if key in WORKFLOW_DETAIL_KEYS or (key == "attachments" and not value):
+            continue  # the workflow's technical keys: the control sheet shows them readably
+        if key == "to" and isinstance(value, dict):
+            shown = str(value.get("step_name") or value.get("step") or "—")
+        elif key == "channel":
             shown = str(dict(Dossier._meta.get_field("channel").choices).get(value, value))
         elif key == "timeliness":
             shown = _timeliness_label(value) or str(value)
@@ -565,7 +620,7 @@ def _role_label(code: str) -> str:
         return code
 
 
-def _detail_context(dossier: Dossier) -> dict:
+def _detail_context(dossier: Dossier, user=None) -> dict:
     version = dossier.procedure_version
     labels = {f.name: f.label for f in version.form_fields.all()}
     form_rows = [(labels.get(name, name), _display(value)) for name, value in (dossier.form_data or {}).items()]
@@ -587,7 +642,15 @@ def _detail_context(dossier: Dossier) -> dict:
         "holder": _current_holder(dossier),
         "timeliness": _timeliness_label(getattr(dossier, "timeliness_now", "")),
         "slip_url": _slip_url(dossier) if has_slip else "",
+        **(_workflow_context(user, dossier) if user is not None and dossier.code else {}),
     }
+
+
+def _workflow_context(user, dossier: Dossier) -> dict:
+    """The control sheet and the actions part (the same one the inbox links to)."""
+    from motcua.workflow.views import actions_context
+
+    return {"steps": _step_rows(user, dossier), **actions_context(user, dossier), "actions_shown": True}
 
 
 # --- slips ---------------------------------------------------------------------------------------

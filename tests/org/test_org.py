@@ -167,7 +167,7 @@ def test_a_clerk_with_an_expired_password_changes_it_on_the_staff_page(demo_org,
     [
         (Role.SYSTEM_ADMIN, "/admin/"),
         (Role.CLERK, "/counter/"),
-        (Role.SPECIALIST, "/dossiers/"),
+        (Role.SPECIALIST, "/inbox/"),
         (None, "/staff/login/"),
     ],
 )
@@ -176,7 +176,7 @@ def test_home_leads_each_person_to_their_screen(demo_org, role, start):
     if role is not None:
         email = "admin@vinhphuc.gov.vn" if role == Role.SYSTEM_ADMIN else demo_email(role, "lienbao")
         client.force_login(User.objects.get(email=email))
-    response = client.get("/")
+    response = client.get("/staff/")
     assert response.status_code == 302 and response.url == start
 
 
