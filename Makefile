@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist); 0 runs everything in this process.
+TEST_WORKERS ?= 2
 
 .PHONY: run test bench lint format messages migrate demo browser clean
 
@@ -32,7 +34,7 @@ browser:
 	@scripts/ensure-debian-packages.sh
 
 test: $(STAMP) messages browser
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(STAMP) messages
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
