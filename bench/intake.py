@@ -15,22 +15,23 @@ exits 0.
 
 import argparse
 import io
-import itertools
 import os
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.support.load import drive  # noqa: E402
+
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/motcua_bench"
 CLERK = "motcua.lienbao@vinhphuc.gov.vn"
 PROCEDURE = "2.000635"  # demo: copy of a civil-status extract, 0.5 working day, one mandatory document
@@ -121,51 +122,22 @@ def wait_ready(server: subprocess.Popen, base: str, timeout: float = 60) -> str 
 
 
 def hammer(url: str, headers: dict, clients: int, count: int, first_number: int) -> dict:
-    """``count`` POSTs from ``clients`` threads; wall time from a common start to the last answer."""
+    """``count`` POSTs of new dossiers from ``clients`` threads."""
     import requests
 
-    numbers = itertools.count(first_number)
-    lock = threading.Lock()
-    taken = itertools.count()
-    start = threading.Barrier(clients + 1)
-    results: list[tuple[int, float, dict | str]] = []
-
-    def client() -> None:
+    def new_session() -> requests.Session:
         session = requests.Session()
         session.headers.update(headers)
-        start.wait()
-        while True:
-            with lock:
-                if next(taken) >= count:
-                    break
-                number = next(numbers)
-            began = time.perf_counter()
-            response = session.post(url, json=payload(number), timeout=120)
-            elapsed = time.perf_counter() - began
-            try:
-                body: dict | str = response.json()
-            except ValueError:
-                body = response.text[:500]
-            with lock:
-                results.append((response.status_code, elapsed, body))
-        session.close()
+        return session
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - began
-    latencies = sorted(r[1] for r in results)
-    return {
-        "wall": wall,
-        "results": results,
-        "ok": [r for r in results if r[0] == 201],
-        "p50": statistics.median(latencies) if latencies else 0.0,
-        "p95": latencies[int(0.95 * (len(latencies) - 1))] if latencies else 0.0,
-    }
+    def send(session: requests.Session, index: int) -> tuple[int, dict | str]:
+        response = session.post(url, json=payload(first_number + index), timeout=120)
+        try:
+            return response.status_code, response.json()
+        except ValueError:
+            return response.status_code, response.text[:500]
+
+    return drive(clients, count, new_session, send, ok_status=201)
 
 
 def describe(label: str, run: dict, unit: str) -> str:

@@ -13,13 +13,10 @@ Plain figures, no assertions on speed; without PostgreSQL it says why and exits 
 
 import argparse
 import io
-import itertools
 import os
 import signal
-import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -38,6 +35,7 @@ from bench.intake import (  # noqa: E402
     start_server,
     wait_ready,
 )
+from bench.support.load import drive  # noqa: E402
 
 LOOKUP_PATH = "/lookup/"
 BASELINE_PATH = "/bench/lookup-baseline"
@@ -47,44 +45,17 @@ def hammer(base: str, path: str, forms: list[dict], clients: int, count: int) ->
     """``count`` form POSTs (with the CSRF cookie and token, as a browser sends them) from ``clients`` threads."""
     import requests
 
-    lock = threading.Lock()
-    taken = itertools.count()
-    start = threading.Barrier(clients + 1)
-    results: list[tuple[int, float, str]] = []
-
-    def client() -> None:
+    def new_session() -> requests.Session:
         session = requests.Session()
         session.get(base + LOOKUP_PATH, timeout=60)  # the CSRF cookie
-        headers = {"X-CSRFToken": session.cookies.get("csrftoken", ""), "Referer": base + LOOKUP_PATH}
-        start.wait()
-        while True:
-            with lock:
-                index = next(taken)
-            if index >= count:
-                break
-            began = time.perf_counter()
-            response = session.post(base + path, data=forms[index % len(forms)], headers=headers, timeout=120)
-            elapsed = time.perf_counter() - began
-            with lock:
-                results.append((response.status_code, elapsed, response.text[:300]))
-        session.close()
+        session.headers.update({"X-CSRFToken": session.cookies.get("csrftoken", ""), "Referer": base + LOOKUP_PATH})
+        return session
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - began
-    latencies = sorted(r[1] for r in results)
-    return {
-        "wall": wall,
-        "results": results,
-        "ok": [r for r in results if r[0] == 200],
-        "p50": statistics.median(latencies) if latencies else 0.0,
-        "p95": latencies[int(0.95 * (len(latencies) - 1))] if latencies else 0.0,
-    }
+    def send(session: requests.Session, index: int) -> tuple[int, str]:
+        response = session.post(base + path, data=forms[index % len(forms)], timeout=120)
+        return response.status_code, response.text[:300]
+
+    return drive(clients, count, new_session, send, ok_status=200)
 
 
 def main() -> int:

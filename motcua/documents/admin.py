@@ -53,7 +53,7 @@ def _confirm(model_admin, request, obj, title: str, message: str, button: str, c
         "object": obj,
         "cancel_url": cancel_url,
     }
-    return TemplateResponse(request, "admin/documents/confirm_action.html", context)
+    return TemplateResponse(request, "admin/catalog/confirm_action.html", context)
 
 
 # --- template overrides -------------------------------------------------------------------------------
