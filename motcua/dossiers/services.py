@@ -284,6 +284,26 @@ def _check_file(upload: Any, field: str, errors: _Errors, max_file: int) -> tupl
     return kind, size
 
 
+def _component_and_name(
+    components: dict[int, DocumentComponent], row: dict, prefix: str, errors: _Errors
+) -> tuple[DocumentComponent | None, str] | None:
+    """The component a document row names (None for an extra paper) and its name; None for a foreign component."""
+    component = None
+    raw = row.get("component")
+    if raw not in (None, ""):
+        try:
+            component = components.get(int(raw))
+        except (TypeError, ValueError):
+            component = None
+        if component is None:
+            errors.add(f"{prefix}.component", _("This document is not a component of the procedure."))
+            return None
+    name = normalize(str(row.get("name") or (component.name if component else "")))[:1000]
+    if not name:
+        errors.add(f"{prefix}.name", _("Name the document."))
+    return component, name
+
+
 def _clean_documents(version: ProcedureVersion, documents: Iterable[dict], errors: _Errors) -> list[_Document]:
     """Documents handed in: components of ``version`` (or extra papers), counts, scans checked by content."""
     components = {c.pk: c for c in version.components.all()}
@@ -296,19 +316,10 @@ def _clean_documents(version: ProcedureVersion, documents: Iterable[dict], error
         if not isinstance(row, dict):
             errors.add(prefix, _("Each document is described by its component and counts."))
             continue
-        component = None
-        raw_component = row.get("component")
-        if raw_component not in (None, ""):
-            try:
-                component = components.get(int(raw_component))
-            except (TypeError, ValueError):
-                component = None
-            if component is None:
-                errors.add(f"{prefix}.component", _("This document is not a component of the procedure."))
-                continue
-        name = normalize(str(row.get("name") or (component.name if component else "")))[:1000]
-        if not name:
-            errors.add(f"{prefix}.name", _("Name the document."))
+        resolved = _component_and_name(components, row, prefix, errors)
+        if resolved is None:
+            continue
+        component, name = resolved
         originals = _count(row.get("originals"), component.originals if component else 0)
         copies = _count(row.get("copies"), component.copies if component else 0)
         if originals is None or copies is None:
@@ -942,20 +953,13 @@ def _clean_uploads(
     cleaned: list[_Document] = []
     for index, row in enumerate(documents or []):
         prefix = f"documents.{index}"
-        component = None
-        raw = row.get("component") if isinstance(row, dict) else None
-        if raw not in (None, ""):
-            try:
-                component = components.get(int(raw))
-            except (TypeError, ValueError):
-                component = None
-            if component is None:
-                errors.add(f"{prefix}.component", _("This document is not a component of the procedure."))
-                continue
-        name = normalize(str(row.get("name") or (component.name if component else "")))[:1000]
-        if not name:
-            errors.add(f"{prefix}.name", _("Name the document."))
+        if not isinstance(row, dict):
+            errors.add(prefix, _("Each document is described by its component and counts."))
             continue
+        resolved = _component_and_name(components, row, prefix, errors)
+        if resolved is None or not resolved[1]:
+            continue
+        component, name = resolved
         if row.get("file") is None and not files_required:
             cleaned.append(_Document(component=component, name=name, originals=0, copies=0))
             continue
