@@ -78,14 +78,9 @@ def home(request: HttpRequest) -> HttpResponse:
     online = request.GET.get("online", "")
     online = online if online in ProcedureVersion.OnlineLevel.values else ""
     searched = any((q, field, level, agency, online))
-    results = (
-        list(
-            catalog_selectors.search_procedures(q, field or None, level or None, agency or None, online or None)[
-                :PAGE_SIZE
-            ]
-        )
-        if searched
-        else []
+    # Without a search the page lists the catalogue itself, so a citizen can browse it.
+    results = list(
+        catalog_selectors.search_procedures(q, field or None, level or None, agency or None, online or None)[:PAGE_SIZE]
     )
     return render(
         request,

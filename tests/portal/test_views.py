@@ -38,6 +38,11 @@ def test_home_searches_without_diacritics(client, online_birth):
     assert "Đăng ký khai sinh" not in none.content.decode()
 
 
+def test_home_lists_the_catalogue_before_any_search(client, online_birth):
+    page = client.get("/").content.decode()
+    assert "Đăng ký khai sinh" in page and "Lĩnh vực" in page and "Đổi ngôn ngữ" in page
+
+
 def test_filters_by_agency_and_online_level(client, online_birth):
     assert "Đăng ký khai sinh" in client.get("/", {"agency": LIENBAO, "online": "full"}).content.decode()
     assert "Đăng ký khai sinh" not in client.get("/", {"online": "none"}).content.decode()
