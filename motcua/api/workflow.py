@@ -149,6 +149,7 @@ class SheetRow(StepOut):
 class SheetOut(Schema):
     dossier: DossierBrief
     outcome: str = Field(description="'' while running, result or refusal.")
+    result_number: str = Field("", description="The result's official number, once the document clerk issued it.")
     steps: list[SheetRow]
 
 
@@ -306,7 +307,12 @@ def steps(request: HttpRequest, code: str):
                 ],
             }
         )
-    return {"dossier": _dossier(dossier), "outcome": run.outcome if run else "", "steps": sheet}
+    return {
+        "dossier": _dossier(dossier),
+        "outcome": run.outcome if run else "",
+        "result_number": run.result_number if run and rows else "",
+        "steps": sheet,
+    }
 
 
 class ApologyIn(Schema):

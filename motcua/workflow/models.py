@@ -260,6 +260,18 @@ class WorkflowRun(models.Model):
     outcome = models.CharField(_("outcome"), max_length=10, choices=RunOutcome.choices, blank=True, default="")
     started_at = models.DateTimeField(_("started at"))
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    # The official number the document clerk gives the result (see services._number_result).
+    result_number = models.CharField(_("result number"), max_length=100, blank=True, editable=False)
+    result_numbered_at = models.DateTimeField(_("result numbered at"), null=True, blank=True, editable=False)
+    result_numbered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("result numbered by"),
+    )
 
     class Meta:
         verbose_name = _("workflow run")
@@ -267,6 +279,29 @@ class WorkflowRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier} – {self.workflow} r{self.revision}"
+
+
+class ResultRegister(models.Model):
+    """The register of results of one issuing agency for one calendar year: the last number given.
+
+    Locked with SELECT FOR UPDATE while a number is taken, so numbers are gap-free: a rolled back
+    transition gives its number back.
+    """
+
+    agency = models.ForeignKey(
+        Agency, on_delete=models.PROTECT, related_name="result_registers", verbose_name=_("issuing agency")
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    last_number = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        ordering = ["agency", "year"]
+        verbose_name = _("result register")
+        verbose_name_plural = _("result registers")
+        constraints = [models.UniqueConstraint(fields=["agency", "year"], name="workflow_result_register_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.agency} {self.year}: {self.last_number}"
 
 
 class StepRunKind(models.TextChoices):

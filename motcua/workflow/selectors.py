@@ -139,12 +139,15 @@ def urgency(step_run: StepRun, due_soon_limit: datetime | None, now: datetime | 
 
 
 def steps_of(user, dossier: Dossier) -> QuerySet[StepRun]:
-    """The process control sheet of ``dossier`` (every step run, in order), or nothing if it is not visible."""
+    """The process control sheet of ``dossier`` (every step run, in order), or nothing if it is not visible.
+
+    Each row carries its ``run``, hence the result's official number (``row.run.result_number``).
+    """
     if not dossiers_visible(user).filter(pk=dossier.pk).exists():
         return StepRun.objects.none()
     return (
         StepRun.objects.filter(dossier=dossier)
-        .select_related("agency__unit", "department", "assignee", "acted_by", "parent")
+        .select_related("agency__unit", "department", "assignee", "acted_by", "parent", "run")
         .prefetch_related(Prefetch("attachments", queryset=StepAttachment.objects.order_by("pk")))
         .order_by("sequence")
     )

@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -49,6 +49,7 @@ from motcua.workflow import conditions, definitions, graph, messages
 from motcua.workflow.graph import Definition, Holder, StepDef, TransitionDef
 from motcua.workflow.models import (
     ConsultationTarget,
+    ResultRegister,
     RunOutcome,
     Step,
     StepAttachment,
@@ -905,6 +906,7 @@ def _take(
         prefer = previous.acted_by_id if previous else None
     opened = _open(run, locked, target, moment, prefer=prefer, sequence=_next_sequence(locked))
     new = opened[0]
+    numbered = _number_result(run, current, target, user, moment)
     _record(
         locked,
         user,
@@ -912,6 +914,7 @@ def _take(
         moment,
         ip,
         {
+            **({"result_number": numbered} if numbered else {}),
             "transition": transition.key,
             "label": transition.label,
             "from_step": current.step_key,
@@ -930,6 +933,51 @@ def _take(
         run.save(update_fields=["outcome", "finished_at"])
         dossier_services.mark_result_ready(locked, actor=user, ip=ip, now=moment)
     return Move(dossier=locked, finished=current, current=new, opened=opened)
+
+
+DEFAULT_RESULT_NUMBER_FORMAT = "{number}/{year}/KQ"
+
+
+def result_number_format() -> str:
+    """``MOTCUA_RESULT_NUMBER_FORMAT``: placeholders {number}, {year} and {agency} (the issuing agency's code)."""
+    return str(getattr(settings, "MOTCUA_RESULT_NUMBER_FORMAT", DEFAULT_RESULT_NUMBER_FORMAT))
+
+
+def _next_result_number(agency: Agency, year: int) -> int:
+    """The next number of the agency's result register for ``year``, gap-free: call inside the transition.
+
+    As ``dossiers.services._next_number``: the row stays locked until the transaction ends, so
+    concurrent clerks queue here and a rolled back transition gives its number back; the loser of
+    the race to create a new year's row locks the winner's row.
+    """
+    register = ResultRegister.objects.select_for_update().filter(agency=agency, year=year).first()
+    if register is None:
+        try:
+            with transaction.atomic():
+                register = ResultRegister.objects.create(agency=agency, year=year, last_number=0)
+        except IntegrityError:
+            register = ResultRegister.objects.select_for_update().get(agency=agency, year=year)
+    register.last_number += 1
+    register.save(update_fields=["last_number"])
+    return register.last_number
+
+
+def _number_result(run: WorkflowRun, step_run: StepRun, target: StepDef, user: User, moment: datetime) -> str:
+    """Give the result its official number when the document clerk's step leads to a result step.
+
+    The issuing agency is the agency holding the clerk's step; the year is the local calendar
+    year of the moment. Returns '' (and numbers nothing) for any other transition, or when the
+    run already has its number.
+    """
+    if step_run.role != Role.DOCUMENT_CLERK or target.kind != "result" or run.result_number:
+        return ""
+    year = timezone.localtime(moment).year
+    number = _next_result_number(step_run.agency, year)
+    run.result_number = result_number_format().format(number=number, year=year, agency=step_run.agency.code)[:100]
+    run.result_numbered_at = moment
+    run.result_numbered_by = user
+    run.save(update_fields=["result_number", "result_numbered_at", "result_numbered_by"])
+    return run.result_number
 
 
 def _request_supplement(
