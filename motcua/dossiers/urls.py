@@ -17,7 +17,10 @@ urlpatterns = [
     path("dossiers/", views.dossier_search, name="search"),
     path("dossiers/id/<int:pk>/", views.dossier_detail_by_id, name="detail-by-id"),
     path("dossiers/id/<int:pk>/slip/", views.slip_by_id, name="slip-by-id"),
+    path("dossiers/id/<int:pk>/slip.pdf", views.slip_pdf_by_id, name="slip-pdf-by-id"),
     path("dossiers/documents/<int:pk>/", views.document_download, name="document"),
+    path("dossiers/tracking-book/", views.tracking_book, name="tracking-book"),
     path("dossiers/<str:code>/", views.dossier_detail, name="detail"),
     path("dossiers/<str:code>/slip/", views.slip, name="slip"),
+    path("dossiers/<str:code>/slip.pdf", views.slip_pdf, name="slip-pdf"),
 ]

@@ -430,6 +430,7 @@ def _done_context(dossier: Dossier, outcome: str) -> dict:
         "dossier": dossier,
         "immediate": version.time_kind == ProcedureVersion.TimeKind.IMMEDIATE,
         "slip_url": _slip_url(dossier),
+        "slip_pdf_url": _slip_pdf_url(dossier),
         "dossier_url": _dossier_url(dossier),
         "is_receipt": outcome == RECEIVE,
         "is_guidance": outcome == GUIDANCE,
@@ -642,6 +643,7 @@ def _detail_context(dossier: Dossier, user=None) -> dict:
         "holder": _current_holder(dossier),
         "timeliness": _timeliness_label(getattr(dossier, "timeliness_now", "")),
         "slip_url": _slip_url(dossier) if has_slip else "",
+        "slip_pdf_url": _slip_pdf_url(dossier) if has_slip else "",
         **(_workflow_context(user, dossier) if user is not None and dossier.code else {}),
     }
 
@@ -739,3 +741,212 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponse:
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- official PDFs of the counter slips ----------------------------------------------------------------
+
+#: The documents form issued for each counter action (receipt, guidance to complete, refusal).
+SLIP_FORM = {
+    Action.RECEIVED: "receipt",
+    Action.RETURNED_FOR_COMPLETION: "supplement",
+    Action.REFUSED: "refusal",
+}
+
+
+def _slip_pdf_url(dossier: Dossier) -> str:
+    if dossier.code:
+        return reverse("dossiers:slip-pdf", args=[dossier.code])
+    return reverse("dossiers:slip-pdf-by-id", args=[dossier.pk])
+
+
+def _pdf_response(document) -> FileResponse:
+    response = FileResponse(document.file.open("rb"), content_type="application/pdf")
+    name = f"{document.form_key}-{document.dossier.code or document.dossier_id}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+def _slip_pdf(request: HttpRequest, dossier: Dossier | None) -> HttpResponse:
+    """The official form of the counter slip, issued once per dossier and form and then re-used
+    (the stored PDF carries its own verification QR, so re-rendering would make a second document)."""
+    from django.db import transaction
+
+    from motcua.documents.models import IssuedDocument
+    from motcua.documents.services import issue_form
+
+    if dossier is None:
+        raise Http404(_("No such dossier is within your scope."))
+    event = dossier.events.filter(action__in=COUNTER_ACTIONS).order_by("at", "pk").first()
+    if event is None:
+        raise Http404(_("This dossier has no counter slip."))
+    form_key = SLIP_FORM[event.action]
+    with transaction.atomic():
+        Dossier.objects.select_for_update().filter(pk=dossier.pk).first()  # one issue at a time
+        document = IssuedDocument.objects.filter(dossier=dossier, form_key=form_key).order_by("pk").first()
+        if document is None:
+            data = event.data or {}
+            extra: dict[str, Any] = {"issued_at": event.at}
+            if data.get("reason"):
+                extra["reason"] = data["reason"]
+            if data.get("missing"):
+                extra["items"] = [
+                    {"name": str(item), "originals": "", "copies": "", "note": ""} for item in data["missing"]
+                ]
+            document = issue_form(form_key, dossier, actor=request.user, now=event.at, extra=extra)
+    return _pdf_response(document)
+
+
+@staff_required
+@require_GET
+def slip_pdf(request: HttpRequest, code: str) -> HttpResponse:
+    return _slip_pdf(request, _visible(request.user).filter(code=code.strip().upper()).first())
+
+
+@staff_required
+@require_GET
+def slip_pdf_by_id(request: HttpRequest, pk: int) -> HttpResponse:
+    return _slip_pdf(request, _visible(request.user).filter(pk=pk).first())
+
+
+# --- tracking book (sổ theo dõi hồ sơ) ------------------------------------------------------------------
+
+
+def parse_date_safe(value: str) -> date | None:
+    """``parse_date`` that answers None for a malformed or impossible date instead of raising."""
+    try:
+        return parse_date(value.strip())
+    except ValueError:
+        return None
+
+
+def _book_period(request: HttpRequest) -> tuple[date, date]:
+    """The period asked for (``from``/``to`` as YYYY-MM-DD); the current month when absent or invalid."""
+    today = timezone.localdate()
+    start = parse_date_safe(request.GET.get("from") or "")
+    end = parse_date_safe(request.GET.get("to") or "")
+    start = start or today.replace(day=1)
+    end = end or today
+    if end < start:
+        start, end = end, start
+    return start, end
+
+
+def _moment(value: datetime | None) -> str:
+    return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else ""
+
+
+def _book_dossiers(user, start: date, end: date) -> QuerySet[Dossier]:
+    return _visible(user).filter(received_at__date__gte=start, received_at__date__lte=end).order_by("received_at", "pk")
+
+
+def _book_rows(user, start: date, end: date) -> list[dict[str, str]]:
+    """One row per dossier received in the period, within the user's scope."""
+    dossiers = _book_dossiers(user, start, end)
+    return [
+        {
+            "code": d.code,
+            "applicant": d.applicant_name,
+            "procedure": d.procedure_version.name,
+            "received": _moment(d.received_at),
+            "due": _moment(d.due_at),
+            "finished": _moment(d.finished_at),
+            "returned": _moment(d.returned_at),
+            "timeliness": _timeliness_label(getattr(d, "timeliness_now", "")),
+        }
+        for d in dossiers
+    ]
+
+
+def _book_headers() -> list[str]:
+    return [
+        _("Dossier code"),
+        _("Applicant"),
+        _("Procedure"),
+        _("Received on"),
+        _("Due"),
+        _("Finished"),
+        _("Returned on"),
+        _("Timeliness"),
+    ]
+
+
+def _book_xlsx(rows: list[dict[str, str]], start: date, end: date) -> HttpResponse:
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("Tracking book")[:31]
+    sheet.append([_("Dossier tracking book"), f"{start:%d/%m/%Y} – {end:%d/%m/%Y}"])
+    sheet.append(_book_headers())
+    for row in rows:
+        sheet.append(list(row.values()))
+    buffer = BytesIO()
+    book.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="so-theo-doi-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"'
+    return response
+
+
+def _book_pdf(user, start: date, end: date) -> HttpResponse:
+    """Mẫu 07 rendered with the template in force for the user's agency (not stored: a book is a
+    report of the moment, not a document issued to anyone)."""
+    from motcua.documents import context as form_context
+    from motcua.documents import rendering
+    from motcua.documents import selectors as document_selectors
+
+    agency = getattr(user, "agency", None)
+    data = form_context.empty("tracking_book")
+    if agency is not None:
+        data.update(issuer=form_context.issuer(agency), place=form_context.place_name(agency.unit.name))
+    data["issued_at"] = timezone.now()
+    data["rows"] = [
+        {
+            "number": number,
+            "code": d.code,
+            "procedure": d.procedure_version.name,
+            "sets": 1,
+            "applicant": d.applicant_name,
+            "contact": ", ".join(v for v in (d.applicant_address, d.applicant_phone) if v),
+            "agency": d.competent_agency.name,
+            "received_at": timezone.localtime(d.received_at) if d.received_at else None,
+            "due_at": timezone.localtime(d.due_at) if d.due_at else None,
+            "returned_at": timezone.localtime(d.returned_at) if d.returned_at else None,
+            "note": "",
+        }
+        for number, d in enumerate(_book_dossiers(user, start, end), start=1)
+    ]
+    choice = document_selectors.select_template("tracking_book", agency)
+    pdf = rendering.render_pdf(document_selectors.compiled_template(choice), data)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="so-theo-doi-{start:%Y%m%d}-{end:%Y%m%d}.pdf"'
+    return response
+
+
+@staff_required
+@require_GET
+def tracking_book(request: HttpRequest) -> HttpResponse:
+    """The book of dossiers received in a period at the user's counter or agency (XLSX with ?format=xlsx)."""
+    bad = [name for name in ("from", "to") if request.GET.get(name) and parse_date_safe(request.GET[name]) is None]
+    if bad:
+        context = {"error": _("Enter dates as YYYY-MM-DD."), "rows": [], "headers": _book_headers()}
+        return render(request, "dossiers/tracking_book.html", context, status=400)
+    start, end = _book_period(request)
+    rows = _book_rows(request.user, start, end)
+    if request.GET.get("format") == "xlsx":
+        return _book_xlsx(rows, start, end)
+    if request.GET.get("format") == "pdf":
+        return _book_pdf(request.user, start, end)
+    query = urlencode({"from": start.isoformat(), "to": end.isoformat()})
+    context = {
+        "rows": rows,
+        "headers": _book_headers(),
+        "start": start,
+        "end": end,
+        "xlsx_url": f"{reverse('dossiers:tracking-book')}?{query}&format=xlsx",
+        "pdf_url": f"{reverse('dossiers:tracking-book')}?{query}&format=pdf",
+    }
+    return render(request, "dossiers/tracking_book.html", context)
