@@ -76,10 +76,17 @@ JOBS: tuple[Job, ...] = (
         _("Compare the catalogue with the national procedure database"),
     ),
     Job("deadline_scan", "motcua.workflow.tasks.deadline_scan", "*/15 * * * *", _("Due-soon and overdue scan")),
-    # Registration point for the jobs of other issues — add the line when the task exists:
-    # Job("daily_digest", "motcua.reports.tasks.daily_digest", "0 7 * * Mon-Fri", _("Daily digest to unit leaders")),
+    # Registration point for the jobs of other issues: add a ``Job`` line when the task exists.
+    Job("daily_digest", "motcua.reports.tasks.daily_digest", "0 7 * * Mon-Fri", _("Daily digest to unit leaders")),
     Job("monthly_report", "motcua.reports.tasks.monthly_report", "0 6 1 * *", _("Monthly report")),
-    # Job("draft_cleanup", "motcua.portal.tasks.draft_cleanup", "0 3 * * *", _("Clean-up of expired drafts")),
+    Job("draft_cleanup", "motcua.portal.tasks.draft_cleanup", "0 3 * * *", _("Clean-up of expired drafts")),
+    Job(
+        "messages_resend_due",
+        "motcua.integrations.messaging.tasks.messages_resend_due",
+        "*/5 * * * *",
+        _("Resend messages whose retry is due"),
+        stale_after=timedelta(minutes=30),
+    ),
 )
 
 _installed: set[str] = set()

@@ -194,6 +194,8 @@ LATE_HEADINGS = [
     "Số ngày làm việc quá hạn",
     "Cơ quan, bước đang giữ khi quá hạn",
     "Văn bản xin lỗi (Mẫu 04)",
+    "Lý do xin lỗi",
+    "Hẹn trả kết quả mới",
 ]
 STATE_WORDS = {"resolved_late": "Đã giải quyết quá hạn", "overdue": "Đang giải quyết, quá hạn"}
 
@@ -225,11 +227,13 @@ def late_workbook(period: Period, lines: list[LateDossier], progress: Progress |
                 float(line.days_over),
                 holder,
                 apology,
+                line.apology_reason,
+                _local(line.new_due_at),
             ]
         )
         if progress is not None:
             progress(index, len(lines))
-    for column, width in zip("ABCDEFGHIJ", (6, 28, 40, 36, 24, 18, 18, 12, 40, 20), strict=True):
+    for column, width in zip("ABCDEFGHIJKL", (6, 28, 40, 36, 24, 18, 18, 12, 40, 20, 50, 18), strict=True):
         sheet.column_dimensions[column].width = width
     return _save(workbook)
 

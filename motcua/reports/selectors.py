@@ -320,6 +320,20 @@ def total(by_agency: dict[int, Figures], agency_ids: Iterable[int]) -> Figures:
     return result
 
 
+def figures_between(scope: Scope, start: date, end: date) -> Figures:
+    """Flows of the days ``[start, end)`` and the stocks at the end of the day before ``end``."""
+    return _figures(range_sums(scope, start, end, ()).get(()), stocks_before(scope, start, ()).get(()))
+
+
+def overdue_dossiers(user, scope: Scope, day: date) -> QuerySet[Dossier]:
+    """Dossiers of ``scope`` open and overdue at the end of ``day`` that ``user`` may see."""
+    return (
+        _open_at_end_of(user, scope, day, "overdue")
+        .select_related("procedure_version", "competent_agency")
+        .order_by("due_at", "pk")
+    )
+
+
 def figures(scope: Scope, period: Period) -> Figures:
     return _figures(
         range_sums(scope, period.start, period.end, ()).get(()), stocks_before(scope, period.start, ()).get(())
@@ -598,6 +612,10 @@ class LateDossier:
     agency_name: str
     step_name: str
     apology: Any  # documents.IssuedDocument or None
+    #: The latest recorded workflow.Apology: its reason and new appointment (issue 8).
+    apology_reason: str = ""
+    new_due_at: datetime | None = None
+    apology_recorded_at: datetime | None = None
 
 
 def late_dossiers(user, scope: Scope, period: Period) -> list[LateDossier]:
@@ -616,6 +634,7 @@ def late_dossiers(user, scope: Scope, period: Period) -> list[LateDossier]:
     for step_run in StepRun.objects.filter(dossier_id__in=ids, parent__isnull=True).select_related("agency"):
         step_runs[step_run.dossier_id].append(step_run)
     letters = apology_letters(ids)
+    recorded = recorded_apologies(ids)
     for state, dossiers in (("resolved_late", late), ("overdue", overdue)):
         for dossier in dossiers:
             until = dossier.finished_at if state == "resolved_late" and dossier.finished_at else end_moment
@@ -637,6 +656,11 @@ def late_dossiers(user, scope: Scope, period: Period) -> list[LateDossier]:
                     apology=letters.get(dossier.pk),
                 )
             )
+            record = recorded.get(dossier.pk)
+            if record is not None:
+                out[-1].apology_reason = record.reason
+                out[-1].new_due_at = record.new_due_at
+                out[-1].apology_recorded_at = record.recorded_at
     return out
 
 
@@ -651,13 +675,22 @@ def _holder_at(step_runs: list, moment: datetime | None):
 def apology_letters(dossier_ids: list[int]) -> dict[int, Any]:
     """Each dossier's latest apology letter (Mẫu 04) issued through the documents app.
 
-    The documents app keeps the PDF but not the reason typed into it as data, so the report shows
-    the letter (date, verification link) and leaves the reason to the letter itself.
+    The documents app keeps the PDF (date, verification link); the reason and the new appointment
+    come as data from ``recorded_apologies`` (workflow.Apology).
     """
     from motcua.documents.models import IssuedDocument
 
     letters = IssuedDocument.objects.filter(dossier_id__in=dossier_ids, form_key="apology").order_by("created_at")
     return {letter.dossier_id: letter for letter in letters}
+
+
+def recorded_apologies(dossier_ids: list[int]) -> dict[int, Any]:
+    """Each dossier's latest *recorded* apology (workflow.Apology): the reason and new appointment
+    as data, which the issued PDF letter does not keep. Open requests (not recorded) are left out."""
+    from motcua.workflow.models import Apology
+
+    rows = Apology.objects.filter(dossier_id__in=dossier_ids, recorded_at__isnull=False).order_by("recorded_at", "pk")
+    return {row.dossier_id: row for row in rows}
 
 
 @dataclass

@@ -6,19 +6,32 @@ a worker (``manage.py db_worker``) runs it and the export page polls its progres
 ``monthly_report`` makes form II.06a of the previous reporting month for the province (XLSX and
 PDF), kept as exports any leader of the province can download and sign. It is registered in
 ``motcua/schedule.py`` (``Job("monthly_report", "motcua.reports.tasks.monthly_report", …)``).
+
+``daily_digest`` (07:00 Monday–Friday) sends each unit's leaders one e-mail on the unit's working
+days: received, resolved and overdue counts of the unit's scope since the previous working day
+(read from the summary tables) and the overdue dossiers each leader may see. It is idempotent per
+day and unit: the units already served today are read back from today's runs of the job (the
+outcome message lists them), so a manual re-run or a second scheduler sends nothing twice.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+import re
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
+from django.core.mail import send_mail
 from django.tasks import task
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from motcua import schedule
 from motcua.reports import export as exporting
 from motcua.reports import periods, selectors, services
 from motcua.reports.models import ReportExport
+
+log = logging.getLogger(__name__)
 
 
 def _build(record: ReportExport, scope: selectors.Scope, period: periods.Period) -> tuple[str, bytes]:
@@ -85,3 +98,103 @@ def monthly_report() -> str:
         make_export(record)
         made.append(record.filename)
     return ", ".join(made)
+
+
+DIGEST_JOB = "daily_digest"
+_SENT = re.compile(r"sent units \[([0-9, ]*)\]")
+
+
+def _units_served(day: date) -> set[int]:
+    """Units whose digest of ``day`` went out: read back from the outcome of the runs of that day's slots."""
+    from motcua.integrations.models import JobRun
+
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    runs = JobRun.objects.filter(job__name=DIGEST_JOB, slot__gte=start, slot__lt=start + timedelta(days=1))
+    served: set[int] = set()
+    for message in runs.values_list("message", flat=True):
+        for match in _SENT.finditer(message):
+            served.update(int(n) for n in match.group(1).replace(" ", "").split(",") if n)
+    return served
+
+
+def _previous_working_day(calendar, day: date) -> date:
+    for back in range(1, 15):
+        candidate = day - timedelta(days=back)
+        if calendar.is_working_day(candidate):
+            return candidate
+    return day - timedelta(days=1)
+
+
+def _digest_mail(leader, scope: selectors.Scope, since: date, day: date) -> tuple[str, str]:
+    figures = selectors.figures_between(scope, since, day)
+    overdue = list(selectors.overdue_dossiers(leader, scope, day - timedelta(days=1)))
+    with translation.override("vi"):
+        subject = _("Daily digest of %(unit)s, %(day)s") % {"unit": scope.unit.name, "day": day.strftime("%d/%m/%Y")}
+        lines = [
+            _("Figures since %(since)s (summary tables):") % {"since": since.strftime("%d/%m/%Y")},
+            _("Received: %(n)s") % {"n": figures.received_in_period},
+            _("Resolved: %(n)s") % {"n": figures.resolved},
+            _("In progress, overdue: %(n)s") % {"n": figures.overdue},
+            "",
+            _("Overdue dossiers you can see:") if overdue else _("No overdue dossiers you can see."),
+        ]
+        for dossier in overdue:
+            due = timezone.localtime(dossier.due_at).strftime("%d/%m/%Y %H:%M") if dossier.due_at else ""
+            lines.append(
+                _("- %(code)s, %(procedure)s, %(agency)s, due %(due)s")
+                % {
+                    "code": dossier.code,
+                    "procedure": dossier.procedure_version.name,
+                    "agency": dossier.competent_agency.name,
+                    "due": due,
+                }
+            )
+    return subject, "\n".join(lines)
+
+
+def send_daily_digest(day: date | None = None) -> str:
+    """One e-mail per leader of every unit that works on ``day`` and was not served yet today."""
+    from motcua.org.models import Role, User
+    from motcua.worktime.selectors import calendar_for_unit
+
+    day = day or timezone.localdate()
+    served = _units_served(day)
+    leaders_by_unit: dict[int, list] = {}
+    leaders = User.objects.filter(is_active=True, roles__role=Role.LEADER, unit__isnull=False).exclude(email="")
+    for leader in leaders.select_related("unit").distinct().order_by("unit__path", "email"):
+        leaders_by_unit.setdefault(leader.unit_id, []).append(leader)
+    organisation = selectors.Organisation()
+    sent, failed, skipped = [], [], 0
+    for unit_id, unit_leaders in leaders_by_unit.items():
+        if unit_id in served:
+            skipped += 1
+            continue
+        unit = unit_leaders[0].unit
+        calendar = calendar_for_unit(unit)
+        if not calendar.is_working_day(day):
+            continue
+        agency_ids = organisation.of_unit(unit)
+        if not agency_ids:
+            continue
+        scope = selectors.Scope(unit=unit, organisation=organisation, agency_ids=agency_ids)
+        since = _previous_working_day(calendar, day)
+        try:
+            for leader in unit_leaders:
+                subject, body = _digest_mail(leader, scope, since, day)
+                send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [leader.email])
+        except Exception as exc:  # one unit's mail failure must not stop the others; retried next run
+            log.exception("Daily digest of unit %s failed", unit_id)
+            failed.append(f"{unit_id} ({type(exc).__name__}: {exc})")
+            continue
+        sent.append(unit_id)
+    message = f"{day.isoformat()}: sent units [{', '.join(map(str, sent))}]; already sent {skipped}"
+    if failed:
+        message += f"; failed units {', '.join(failed)}"
+    return message
+
+
+@task(takes_context=True)
+@schedule.job(DIGEST_JOB)
+def daily_digest() -> str:
+    """Each unit's leaders get the day's digest (see the module docstring)."""
+    return send_daily_digest()

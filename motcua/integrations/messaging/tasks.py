@@ -2,6 +2,7 @@
 
 from django.tasks import task
 
+from motcua import schedule
 from motcua.integrations.messaging import services
 
 
@@ -11,7 +12,14 @@ def send_message(outgoing_id: int) -> str:
     return services.send_outgoing(outgoing_id)
 
 
-@task()
-def resend_due() -> int:
-    """Periodic safety net for lost enqueues (add to the crontask schedule)."""
-    return services.resend_due()
+@task(takes_context=True)
+@schedule.job("messages_resend_due")
+def messages_resend_due() -> str:
+    """Periodic safety net for lost enqueues, every 5 minutes (``motcua.schedule.JOBS``).
+
+    Named like its job: crontask registers a task under the function's name.
+    """
+    return f"{services.resend_due()} messages re-enqueued"
+
+
+resend_due = messages_resend_due  # the earlier name
