@@ -24,10 +24,11 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from motcua import sequences
 from motcua.catalog import selectors as catalog_selectors
 from motcua.catalog.formschema import build_form_class
 from motcua.catalog.models import DocumentComponent, ProcedureVersion
@@ -443,22 +444,8 @@ def code_format() -> str:
 
 
 def _next_number(agency: Agency, day: date) -> int:
-    """The agency's next running number for ``day``, gap-free: call inside the dossier's transaction.
-
-    The row is locked until the transaction ends, so concurrent intakes queue here and a rolled
-    back intake gives its number back. Two intakes may both find no row for a new day: the loser
-    of the insert race gets an IntegrityError inside its savepoint and then locks the winner's row.
-    """
-    sequence = DossierCodeSequence.objects.select_for_update().filter(agency=agency, day=day).first()
-    if sequence is None:
-        try:
-            with transaction.atomic():
-                sequence = DossierCodeSequence.objects.create(agency=agency, day=day, last_number=0)
-        except IntegrityError:
-            sequence = DossierCodeSequence.objects.select_for_update().get(agency=agency, day=day)
-    sequence.last_number += 1
-    sequence.save(update_fields=["last_number"])
-    return sequence.last_number
+    """The agency's next running number for ``day``, gap-free: call inside the dossier's transaction."""
+    return sequences.next_number(DossierCodeSequence, agency=agency, day=day)
 
 
 # --- intake --------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from motcua import sequences
 from motcua.catalog.models import ProcedureVersion
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers import uploads
@@ -944,22 +945,8 @@ def result_number_format() -> str:
 
 
 def _next_result_number(agency: Agency, year: int) -> int:
-    """The next number of the agency's result register for ``year``, gap-free: call inside the transition.
-
-    As ``dossiers.services._next_number``: the row stays locked until the transaction ends, so
-    concurrent clerks queue here and a rolled back transition gives its number back; the loser of
-    the race to create a new year's row locks the winner's row.
-    """
-    register = ResultRegister.objects.select_for_update().filter(agency=agency, year=year).first()
-    if register is None:
-        try:
-            with transaction.atomic():
-                register = ResultRegister.objects.create(agency=agency, year=year, last_number=0)
-        except IntegrityError:
-            register = ResultRegister.objects.select_for_update().get(agency=agency, year=year)
-    register.last_number += 1
-    register.save(update_fields=["last_number"])
-    return register.last_number
+    """The next number of the agency's result register for ``year``, gap-free: call inside the transition."""
+    return sequences.next_number(ResultRegister, agency=agency, year=year)
 
 
 def _number_result(run: WorkflowRun, step_run: StepRun, target: StepDef, user: User, moment: datetime) -> str:
@@ -1342,7 +1329,6 @@ def _notify(
 ) -> bool:
     """Write the notice unless this step run (or dossier) already has one of this kind; then e-mail it."""
     from django.core.mail import send_mail
-    from django.db import IntegrityError
 
     from motcua.workflow.models import Notice
 

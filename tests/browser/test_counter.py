@@ -63,15 +63,12 @@ def fill_applicant(page, name: str, id_number: str) -> None:
     page.fill("input[name='applicant-address']", "Phường Liên Bảo, thành phố Vĩnh Yên")
 
 
-def test_a_clerk_receives_guides_and_refuses_then_finds_all_three(page, site):
-    log_in(page, site, f"motcua.lienbao@{DEMO_DOMAIN}")
-    loaded = page.evaluate("performance.getEntriesByType('navigation').length")
-
-    # 1. Receive: code of the right shape, due moment by the time rules, slip printed in one click.
+def receive_extract(page, name: str, id_number: str) -> str:
+    """Receive a civil-status extract request (demo 2.000635) with its scan; returns the code shown."""
     open_procedure(page, "trich luc")
-    fill_applicant(page, "Lường Thị Hoà", "026190003333")
-    page.fill("input[name='form-ho_ten']", "Lường Thị Hoà")
-    page.fill("input[name='form-so_dinh_danh']", "026190003333")
+    fill_applicant(page, name, id_number)
+    page.fill("input[name='form-ho_ten']", name)
+    page.fill("input[name='form-so_dinh_danh']", id_number)
     page.select_option("select[name='form-loai_trich_luc']", "Khai sinh")
     page.fill("input[name='form-so_ban']", "2")
     page.check("input[name='doc-0-received']")
@@ -80,7 +77,15 @@ def test_a_clerk_receives_guides_and_refuses_then_finds_all_three(page, site):
     )
     page.keyboard.press("Alt+1")
     expect(page.locator("#done-code")).to_be_visible()
-    code = page.inner_text("#done-code").strip()
+    return page.inner_text("#done-code").strip()
+
+
+def test_a_clerk_receives_guides_and_refuses_then_finds_all_three(page, site):
+    log_in(page, site, f"motcua.lienbao@{DEMO_DOMAIN}")
+    loaded = page.evaluate("performance.getEntriesByType('navigation').length")
+
+    # 1. Receive: code of the right shape, due moment by the time rules, slip printed in one click.
+    code = receive_extract(page, "Lường Thị Hoà", "026190003333")
     assert re.fullmatch(rf"{re.escape(LIENBAO)}-\d{{6}}-\d{{4,}}", code), code
     received = Dossier.objects.select_related("procedure_version", "competent_agency").get(code=code)
     version = received.procedure_version

@@ -10,26 +10,14 @@ from playwright.sync_api import expect
 from motcua.documents.models import IssuedDocument
 from motcua.dossiers.models import Dossier
 from motcua.org.demo import DEMO_DOMAIN
-from tests.browser.test_counter import PDF, fill_applicant, log_in, open_procedure, site  # noqa: F401
+from tests.browser.test_counter import log_in, receive_extract, site  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_the_receipt_pdf_opens_from_the_counter_screen(page, site, tmp_path):  # noqa: F811
     log_in(page, site, f"motcua.lienbao@{DEMO_DOMAIN}")
-    open_procedure(page, "trich luc")
-    fill_applicant(page, "Lường Thị Hoà", "026190003333")
-    page.fill("input[name='form-ho_ten']", "Lường Thị Hoà")
-    page.fill("input[name='form-so_dinh_danh']", "026190003333")
-    page.select_option("select[name='form-loai_trich_luc']", "Khai sinh")
-    page.fill("input[name='form-so_ban']", "2")
-    page.check("input[name='doc-0-received']")
-    page.set_input_files(
-        "input[name='doc-0-file']", files=[{"name": "to-khai.pdf", "mimeType": "application/pdf", "buffer": PDF}]
-    )
-    page.keyboard.press("Alt+1")
-    expect(page.locator("#done-code")).to_be_visible()
-    code = page.inner_text("#done-code").strip()
+    code = receive_extract(page, "Lường Thị Hoà", "026190003333")
     dossier = Dossier.objects.get(code=code)
 
     link = page.locator("#slip-pdf")

@@ -12,10 +12,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from motcua import sequences
 from motcua.dossiers import lifecycle
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.lifecycle import Status
@@ -191,17 +192,7 @@ def _unit_for(dossier: Dossier) -> CollectingUnit:
 
 def _next_receipt_number(unit: CollectingUnit) -> int:
     """Gap-free per (unit, form symbol, series): the row stays locked until the transaction ends."""
-    key = {"unit": unit, "form_symbol": unit.form_symbol, "series": unit.series}
-    series = ReceiptSeries.objects.select_for_update().filter(**key).first()
-    if series is None:
-        try:
-            with transaction.atomic():
-                series = ReceiptSeries.objects.create(**key)
-        except IntegrityError:
-            series = ReceiptSeries.objects.select_for_update().get(**key)
-    series.last_number += 1
-    series.save(update_fields=["last_number"])
-    return series.last_number
+    return sequences.next_number(ReceiptSeries, unit=unit, form_symbol=unit.form_symbol, series=unit.series)
 
 
 def issue_receipt(payment: Payment, fee: FeeRequest, *, now: datetime | None = None) -> Receipt:
