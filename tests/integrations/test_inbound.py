@@ -81,7 +81,7 @@ def test_a_national_dossier_joins_the_online_queue_with_its_national_code(client
     assert dossier.submitted_at.isoformat() == "2026-11-28T13:15:00+00:00"
     event = dossier.events.get()
     assert (event.action, event.to_status, event.actor) == ("submitted_online", "submitted_online", None)
-    assert event.data == {"source": "national_portal", "national_code": "G22.99-261128-000123"}
+    assert event.data == {"source": "national_portal", "national_code": "G22.99-261128-000123", "documents": 1}
     link = dossier.national_link
     assert (link.origin, link.national_code, link.remote_created) == ("national", "G22.99-261128-000123", True)
     assert link.payload["MaHoSo"] == "G22.99-261128-000123"

@@ -49,7 +49,7 @@ from motcua.catalog import services as catalog_services
 from motcua.catalog.models import Field, Procedure
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.lifecycle import FINAL, Status
-from motcua.dossiers.models import Channel, Dossier, DossierDocument, DossierEvent
+from motcua.dossiers.models import Channel, Dossier, DossierEvent
 from motcua.integrations.models import (
     NationalDossierLink,
     NationalInboundLog,
@@ -883,63 +883,6 @@ def _log_inbound(channel: str, payload: Any, outcome: str, message: str = "", do
     )
 
 
-def submit_online(
-    *,
-    procedure_code: str,
-    applicant: dict,
-    receiving_agency: Agency,
-    form_data: dict | None = None,
-    documents: list[dict] | None = None,
-    submitted_at: datetime | None = None,
-    event_data: dict | None = None,
-    ip: str | None = None,
-    now: datetime | None = None,
-) -> Dossier:
-    """An online submission waiting in the one-stop queue: status ``submitted_online``, channel online, no code.
-
-    TO MOVE to ``motcua.dossiers.services`` (the citizen portal needs the same); it uses that
-    module's validation helpers and event recorder. The code is given when a clerk receives
-    the dossier. Raises ValidationError (nothing saved). Call inside the caller's transaction
-    when more rows must be written with the dossier.
-    """
-    moment = _now(now)
-    errors = dossier_services._Errors()
-    version = dossier_services._version(procedure_code, errors)
-    values = dossier_services._clean_applicant(applicant, errors, require_id=False, today=timezone.localdate(moment))
-    if not values.get("applicant_name") and "applicant.full_name" not in errors.by_field:
-        errors.add("applicant.full_name", _("Enter the applicant's full name."))
-    competent = None
-    if version is not None:
-        competent = dossier_services._competent_agency(version, receiving_agency, None, errors)
-    if not isinstance(form_data or {}, dict):
-        errors.add("form_data", _("The form data must be an object."))
-    errors.raise_if_any()
-    with transaction.atomic():
-        dossier = Dossier.objects.create(
-            procedure_version=version,
-            status=Status.SUBMITTED_ONLINE,
-            channel=Channel.ONLINE,
-            receiving_agency=receiving_agency,
-            competent_agency=competent,
-            form_data=dossier_services._jsonable(form_data or {}),
-            submitted_at=submitted_at or moment,
-            **values,
-        )
-        for doc in documents or []:
-            DossierDocument.objects.create(dossier=dossier, name=normalize(str(doc.get("name", "")))[:1000])
-        dossier_services._record(
-            dossier,
-            actor=None,
-            role="",
-            action=Action.SUBMITTED_ONLINE,
-            from_status="",
-            at=moment,
-            ip=ip,
-            data=event_data or {},
-        )
-    return dossier
-
-
 def receive_national_dossier(
     payload: Any, *, channel: str = NationalInboundLog.Channel.PUSH, ip: str | None = None, now: datetime | None = None
 ) -> Dossier:
@@ -992,7 +935,8 @@ def receive_national_dossier(
             )
         try:
             with transaction.atomic():
-                dossier = submit_online(
+                dossier = dossier_services.submit_online(
+                    None,
                     procedure_code=parsed.procedure_code,
                     applicant=parsed.applicant,
                     receiving_agency=agency,
