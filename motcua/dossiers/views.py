@@ -645,7 +645,15 @@ def _detail_context(dossier: Dossier, user=None) -> dict:
         "slip_url": _slip_url(dossier) if has_slip else "",
         "slip_pdf_url": _slip_pdf_url(dossier) if has_slip else "",
         **(_workflow_context(user, dossier) if user is not None and dossier.code else {}),
+        "national": _national_sync(user, dossier) if user is not None else None,
     }
+
+
+def _national_sync(user, dossier: Dossier):
+    """Where the national portal's copy of the dossier stands (pending, sent, acknowledged, failed)."""
+    from motcua.integrations.national import selectors as national_selectors  # integrations imports dossiers
+
+    return national_selectors.sync_state(user, dossier)
 
 
 def _workflow_context(user, dossier: Dossier) -> dict:

@@ -684,6 +684,17 @@ def test_media_urls_are_not_routed(client, clerk_client, form_url, post_data):
         resolve(f"/media/{name}")
 
 
+def test_the_dossier_page_shows_the_national_sync_state(clerk_client, form_url, post_data):
+    from motcua.integrations.models import NationalDossierLink
+
+    clerk_client.post(form_url, post_data(), **HX)
+    dossier = Dossier.objects.get()
+    assert 'id="national-sync"' not in clerk_client.get(f"/dossiers/{dossier.code}/").content.decode()
+    NationalDossierLink.objects.create(dossier=dossier, sync_state="failed", last_error="MaTTHC <không hợp lệ>")
+    html = clerk_client.get(f"/dossiers/{dossier.code}/").content.decode()
+    assert 'id="national-sync"' in html and "MaTTHC &lt;không hợp lệ&gt;" in html
+
+
 def test_the_slip_template_renders_to_one_a4_pdf_page_with_weasyprint(clerk_client, form_url, post_data, tmp_path):
     """The slip is laid out without a script, so the documents app can turn the same HTML into a PDF."""
     import shutil
