@@ -37,6 +37,18 @@ def dossiers_visible_to(user) -> QuerySet[Dossier]:
     )
 
 
+def agencies_received_for(receiving) -> QuerySet:
+    """Active agencies whose dossiers the one-stop desk of ``receiving`` takes in: those of its own
+    unit, or for a service centre every agency of its unit's subtree (the set form of
+    ``services._may_receive_for``)."""
+    from motcua.org.models import Agency
+
+    agencies = Agency.objects.filter(is_active=True)
+    if receiving.kind == Agency.Kind.SERVICE_CENTRE:
+        return agencies.filter(unit__path__startswith=receiving.unit.path)
+    return agencies.filter(unit=receiving.unit_id)
+
+
 def overdue_condition(now: datetime) -> Q:
     running = Q(status__in=OPEN - PAUSED, due_at__lt=now)
     paused = Q(status__in=PAUSED, due_at__lt=F("paused_at"))

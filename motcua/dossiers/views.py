@@ -53,7 +53,13 @@ from motcua.dossiers.forms import (
 )
 from motcua.dossiers.lifecycle import FINAL, Status
 from motcua.dossiers.models import Dossier, DossierDocument, DossierEvent
-from motcua.dossiers.selectors import dossiers_visible_to, get_dossier, search_dossiers, with_timeliness
+from motcua.dossiers.selectors import (
+    agencies_received_for,
+    dossiers_visible_to,
+    get_dossier,
+    search_dossiers,
+    with_timeliness,
+)
 from motcua.org.models import Agency, Role
 from motcua.org.selectors import scope_path
 from motcua.text import normalize
@@ -189,14 +195,8 @@ def _receivable(agency: Agency) -> Q:
     A listing convenience mirroring ``services._carries_out``/``_may_receive_for``: the service
     still decides on receipt and its message is shown.
     """
-    unit = agency.unit
-    desk = Agency.objects.filter(is_active=True)
-    if agency.kind == Agency.Kind.SERVICE_CENTRE:
-        desk = desk.filter(unit__path__startswith=unit.path)
-    else:
-        desk = desk.filter(unit=unit)
-    by_level = Q(agencies__isnull=True) & (Q(levels__isnull=True) | Q(levels=unit.level_id))
-    return Q(agencies=agency) | Q(agencies__in=desk) | by_level
+    by_level = Q(agencies__isnull=True) & (Q(levels__isnull=True) | Q(levels=agency.unit.level_id))
+    return Q(agencies=agency) | Q(agencies__in=agencies_received_for(agency)) | by_level
 
 
 def _procedures(user, q: str) -> list[ProcedureVersion]:
@@ -213,12 +213,9 @@ def _competent_choices(version: ProcedureVersion, receiving: Agency) -> list[Age
     listed = list(version.agencies.all())
     if not listed or receiving.pk in {a.pk for a in listed}:
         return []
-    candidates = Agency.objects.select_related("unit").filter(pk__in=[a.pk for a in listed], is_active=True)
-    if receiving.kind == Agency.Kind.SERVICE_CENTRE:
-        candidates = candidates.filter(unit__path__startswith=receiving.unit.path)
-    else:
-        candidates = candidates.filter(unit=receiving.unit_id)
-    candidates = list(candidates.order_by("name"))
+    candidates = list(
+        agencies_received_for(receiving).select_related("unit").filter(pk__in=[a.pk for a in listed]).order_by("name")
+    )
     return candidates if len(candidates) > 1 else []
 
 
