@@ -100,6 +100,9 @@
         const button = document.querySelector('#intake button[name=outcome][value="' + shortcuts[event.code] + '"]');
         if (button && !button.disabled) {
           event.preventDefault();
+          // A form swapped in moments ago may not be bound by htmx yet; bind it now so the
+          // click is an htmx request and not a full-page submission.
+          htmx.process(button.form);
           button.click();
         }
       } else if (event.code === "KeyP") {
