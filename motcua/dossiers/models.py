@@ -254,6 +254,9 @@ class DossierEvent(models.Model):
         # Fees (motcua.integrations.payments.services).
         FEE_REQUESTED = "fee_requested", _("fee requested")
         FEE_PAID = "fee_paid", _("fee paid")
+        FEE_CANCELLED = "fee_cancelled", _("fee request cancelled")
+        # Documents (motcua.documents.services): a signature added to the dossier's result.
+        RESULT_SIGNED = "result_signed", _("result signed")
 
     dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="events", verbose_name=_("dossier"))
     actor = models.ForeignKey(

@@ -49,6 +49,32 @@ def agencies_received_for(receiving) -> QuerySet:
     return agencies.filter(unit=receiving.unit_id)
 
 
+def counters_in_scope(user) -> QuerySet:
+    """The active reception counters (quầy) of the agencies in ``user``'s scope."""
+    from motcua.org.models import Counter
+
+    return Counter.objects.filter(scope_filter(user, "agency__unit"), is_active=True).select_related("agency")
+
+
+def seat_of(user, counter_id: object) -> object | None:
+    """The counter ``counter_id`` if it is an active counter of ``user``'s own agency: the counter a clerk
+    sits at is kept in the session, and may have been closed or may belong to another agency since."""
+    from motcua.org.models import Counter
+
+    if not str(counter_id or "").isdigit() or user.agency_id is None:
+        return None
+    return Counter.objects.filter(pk=int(counter_id), agency=user.agency_id, is_active=True).first()
+
+
+def received_between(dossiers: QuerySet[Dossier], start: date, end: date, counter_id: int | None = None):
+    """The tracking book's rows: ``dossiers`` received from ``start`` to ``end`` (local days), in order of
+    receipt, optionally at one counter."""
+    rows = dossiers.filter(received_at__gte=_day_start(start), received_at__lt=_day_start(end + timedelta(days=1)))
+    if counter_id is not None:
+        rows = rows.filter(counter_id=counter_id)
+    return rows.order_by("received_at", "pk")
+
+
 def overdue_condition(now: datetime) -> Q:
     running = Q(status__in=OPEN - PAUSED, due_at__lt=now)
     paused = Q(status__in=PAUSED, due_at__lt=F("paused_at"))

@@ -13,6 +13,7 @@ urlpatterns = [
     path("counter/", views.counter, name="counter"),
     path("counter/procedures/", views.counter_procedures, name="counter-procedures"),
     path("counter/go/", views.counter_go, name="counter-go"),
+    path("counter/seat/", views.counter_seat, name="counter-seat"),
     path("counter/procedures/<str:procedure_code>/", views.counter_form, name="counter-form"),
     path("dossiers/", views.dossier_search, name="search"),
     path("dossiers/id/<int:pk>/", views.dossier_detail_by_id, name="detail-by-id"),

@@ -55,9 +55,12 @@ from motcua.dossiers.lifecycle import FINAL, Status
 from motcua.dossiers.models import Dossier, DossierDocument, DossierEvent
 from motcua.dossiers.selectors import (
     agencies_received_for,
+    counters_in_scope,
     dossiers_visible_to,
     get_dossier,
+    received_between,
     search_dossiers,
+    seat_of,
     with_timeliness,
 )
 from motcua.org.models import Agency, Role
@@ -304,7 +307,7 @@ def _workspace(request: HttpRequest, context: dict, status: int = 200) -> HttpRe
 @require_GET
 def counter(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
-    context: dict = {"q": q, "results": _procedures(request.user, q), "panel": "help"}
+    context: dict = {"q": q, "results": _procedures(request.user, q), "panel": "help", **_seat_context(request)}
     code = request.GET.get("procedure")
     if code:
         version = catalog_selectors.get_procedure(code)
@@ -344,6 +347,35 @@ def counter_go(request: HttpRequest) -> HttpResponse:
         else _("No procedure that your desk receives matches “%(q)s”.") % {"q": q}
     )
     return _workspace(request, {"panel": "message", "message": message, "level": "info", "q": q, "results": results})
+
+
+SEAT_KEY = "motcua_counter"
+
+
+def _seat(request: HttpRequest):
+    """The counter (quầy) the clerk said they sit at, kept in the session; it goes on every dossier
+    they receive, so the tracking book can be kept per counter."""
+    return seat_of(request.user, request.session.get(SEAT_KEY))
+
+
+def _seat_context(request: HttpRequest) -> dict:
+    return {"seats": counters_in_scope(request.user).filter(agency=request.user.agency_id), "seat": _seat(request)}
+
+
+@clerk_required
+@require_http_methods(["POST"])
+def counter_seat(request: HttpRequest) -> HttpResponse:
+    """Choose (or clear) the counter the clerk sits at today."""
+    chosen = request.POST.get("counter", "")
+    seat = seat_of(request.user, chosen)
+    if chosen and seat is None:
+        flash.error(request, _("This counter is not one of your agency's open counters."))
+    elif seat is None:
+        request.session.pop(SEAT_KEY, None)
+    else:
+        request.session[SEAT_KEY] = seat.pk
+        flash.success(request, _("You receive at %(counter)s.") % {"counter": seat})
+    return redirect("dossiers:counter")
 
 
 def _unknown_procedure(code: str) -> str:
@@ -397,6 +429,7 @@ def _counter_submit(request: HttpRequest, version: ProcedureVersion) -> HttpResp
                 form_data=procedure_form_data(request.POST, "form"),
                 documents=documents,
                 competent_agency=outcome_form["competent_agency"].value() or None,
+                counter=_seat(request),
             )
         elif outcome == GUIDANCE:
             not_received = [r.component.name for r in rows if r.is_mandatory and not r.is_ticked() and not r.uploaded()]
@@ -824,6 +857,12 @@ def parse_date_safe(value: str) -> date | None:
         return None
 
 
+def _book_counter(request: HttpRequest):
+    """The counter asked for (``counter``, an id among the counters in scope), or None for all of them."""
+    value = request.GET.get("counter", "")
+    return counters_in_scope(request.user).filter(pk=int(value)).first() if value.isdigit() else None
+
+
 def _book_period(request: HttpRequest) -> tuple[date, date]:
     """The period asked for (``from``/``to`` as YYYY-MM-DD); the current month when absent or invalid."""
     today = timezone.localdate()
@@ -840,13 +879,13 @@ def _moment(value: datetime | None) -> str:
     return timezone.localtime(value).strftime("%d/%m/%Y %H:%M") if value else ""
 
 
-def _book_dossiers(user, start: date, end: date) -> QuerySet[Dossier]:
-    return _visible(user).filter(received_at__date__gte=start, received_at__date__lte=end).order_by("received_at", "pk")
+def _book_dossiers(user, start: date, end: date, counter=None) -> QuerySet[Dossier]:
+    return received_between(_visible(user), start, end, counter.pk if counter else None)
 
 
-def _book_rows(user, start: date, end: date) -> list[dict[str, str]]:
-    """One row per dossier received in the period, within the user's scope."""
-    dossiers = _book_dossiers(user, start, end)
+def _book_rows(user, start: date, end: date, counter=None) -> list[dict[str, str]]:
+    """One row per dossier received in the period (at ``counter`` when given), within the user's scope."""
+    dossiers = _book_dossiers(user, start, end, counter)
     return [
         {
             "code": d.code,
@@ -875,7 +914,7 @@ def _book_headers() -> list[str]:
     ]
 
 
-def _book_xlsx(rows: list[dict[str, str]], start: date, end: date) -> HttpResponse:
+def _book_xlsx(rows: list[dict[str, str]], start: date, end: date, counter=None) -> HttpResponse:
     from io import BytesIO
 
     from openpyxl import Workbook
@@ -883,7 +922,7 @@ def _book_xlsx(rows: list[dict[str, str]], start: date, end: date) -> HttpRespon
     book = Workbook()
     sheet = book.active
     sheet.title = _("Tracking book")[:31]
-    sheet.append([_("Dossier tracking book"), f"{start:%d/%m/%Y} – {end:%d/%m/%Y}"])
+    sheet.append([_("Dossier tracking book"), f"{start:%d/%m/%Y} – {end:%d/%m/%Y}", str(counter or "")])
     sheet.append(_book_headers())
     for row in rows:
         sheet.append(list(row.values()))
@@ -896,14 +935,14 @@ def _book_xlsx(rows: list[dict[str, str]], start: date, end: date) -> HttpRespon
     return response
 
 
-def _book_pdf(user, start: date, end: date) -> HttpResponse:
+def _book_pdf(user, start: date, end: date, counter=None) -> HttpResponse:
     """Mẫu 07 rendered with the template in force for the user's agency (not stored: a book is a
     report of the moment, not a document issued to anyone)."""
     from motcua.documents import context as form_context
     from motcua.documents import rendering
     from motcua.documents import selectors as document_selectors
 
-    agency = getattr(user, "agency", None)
+    agency = counter.agency if counter else getattr(user, "agency", None)
     data = form_context.empty("tracking_book")
     if agency is not None:
         data.update(issuer=form_context.issuer(agency), place=form_context.place_name(agency.unit.name))
@@ -922,7 +961,7 @@ def _book_pdf(user, start: date, end: date) -> HttpResponse:
             "returned_at": timezone.localtime(d.returned_at) if d.returned_at else None,
             "note": "",
         }
-        for number, d in enumerate(_book_dossiers(user, start, end), start=1)
+        for number, d in enumerate(_book_dossiers(user, start, end, counter), start=1)
     ]
     choice = document_selectors.select_template("tracking_book", agency)
     pdf = rendering.render_pdf(document_selectors.compiled_template(choice), data)
@@ -934,19 +973,26 @@ def _book_pdf(user, start: date, end: date) -> HttpResponse:
 @staff_required
 @require_GET
 def tracking_book(request: HttpRequest) -> HttpResponse:
-    """The book of dossiers received in a period at the user's counter or agency (XLSX with ?format=xlsx)."""
+    """The book of dossiers received in a period in the user's scope, or at one counter (``?counter=``);
+    XLSX with ``?format=xlsx``, Mẫu 07 with ``?format=pdf``."""
+    counters = counters_in_scope(request.user)
     bad = [name for name in ("from", "to") if request.GET.get(name) and parse_date_safe(request.GET[name]) is None]
-    if bad:
-        context = {"error": _("Enter dates as YYYY-MM-DD."), "rows": [], "headers": _book_headers()}
+    counter = _book_counter(request)
+    if bad or (request.GET.get("counter") and counter is None):
+        error = _("Enter dates as YYYY-MM-DD.") if bad else _("Choose one of the counters in the list.")
+        context = {"error": error, "rows": [], "headers": _book_headers(), "counters": counters}
         return render(request, "dossiers/tracking_book.html", context, status=400)
     start, end = _book_period(request)
-    rows = _book_rows(request.user, start, end)
+    rows = _book_rows(request.user, start, end, counter)
     if request.GET.get("format") == "xlsx":
-        return _book_xlsx(rows, start, end)
+        return _book_xlsx(rows, start, end, counter)
     if request.GET.get("format") == "pdf":
-        return _book_pdf(request.user, start, end)
-    query = urlencode({"from": start.isoformat(), "to": end.isoformat()})
+        return _book_pdf(request.user, start, end, counter)
+    period = {"from": start.isoformat(), "to": end.isoformat()}
+    query = urlencode({**period, "counter": counter.pk} if counter else period)
     context = {
+        "counters": counters,
+        "counter": counter,
         "rows": rows,
         "headers": _book_headers(),
         "start": start,

@@ -128,6 +128,37 @@ def test_the_tracking_book_lists_the_period_in_scope_and_downloads_as_xlsx_and_p
     assert list(sheet.iter_rows(min_row=3, values_only=True)) == []
 
 
+def test_the_tracking_book_is_kept_per_counter(client, clerk, clerk_tamhop, receive):
+    from motcua.org.models import Counter
+
+    one, _ = Counter.objects.get_or_create(agency=clerk.agency, number=1, defaults={"name": "Quầy số 1"})
+    two, _ = Counter.objects.get_or_create(agency=clerk.agency, number=2, defaults={"name": "Quầy số 2"})
+    elsewhere, _ = Counter.objects.get_or_create(agency=clerk_tamhop.agency, number=1, defaults={"name": "Quầy 1"})
+    at_one = receive(counter=one)
+    at_two = receive(counter=two, applicant=applicant(full_name="Trần Thị Bích", id_number="026090009999"))
+    client.force_login(clerk)
+    url = reverse("dossiers:tracking-book")
+    day = {"from": "2026-11-30", "to": "2026-11-30"}
+    everything = client.get(url, day).content.decode()
+    assert at_one.code in everything and at_two.code in everything
+    assert f'<option value="{one.pk}"' in everything and f'<option value="{elsewhere.pk}"' not in everything
+
+    only_two = client.get(url, {**day, "counter": two.pk})
+    html = only_two.content.decode()
+    assert at_two.code in html and at_one.code not in html
+    assert f"counter={two.pk}" in html  # the XLSX and PDF links keep the counter
+    sheet = load_workbook(BytesIO(client.get(url, {**day, "counter": two.pk, "format": "xlsx"}).content)).active
+    assert [r[0] for r in sheet.iter_rows(min_row=3, values_only=True)] == [at_two.code]
+    assert str(two) in sheet.cell(row=1, column=3).value
+
+    # A counter outside the clerk's scope, or not a number: a clear 400, no rows.
+    for bad in (elsewhere.pk, "x"):
+        refused = client.get(url, {**day, "counter": bad})
+        assert refused.status_code == 400
+        assert "Hãy chọn một quầy trong danh sách." in refused.content.decode()
+        assert at_one.code not in refused.content.decode()
+
+
 @pytest.mark.parametrize("bad", [{"from": "30/11/2026"}, {"to": "2026-02-30"}, {"from": "abc", "format": "xlsx"}])
 def test_a_malformed_period_is_a_clear_vietnamese_message(client, clerk, receive, bad):
     dossier = receive()
