@@ -184,13 +184,43 @@ MOTCUA_MAX_DOSSIER_SIZE = int(os.environ.get("MOTCUA_MAX_DOSSIER_SIZE", 50 * 102
 DATA_UPLOAD_MAX_MEMORY_SIZE = MOTCUA_MAX_DOSSIER_SIZE * 4 // 3 + 1024 * 1024
 
 # --- Tasks ------------------------------------------------------------------------------------------
-# Embedded default: the database backend and `manage.py db_worker`. Beyond one machine,
-# point TASKS_BACKEND at django_tasks_rq.RQBackend (Redis) — a settings change only.
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+# Embedded default: the database backend and `manage.py db_worker`. Beyond one machine: Redis-backed
+# workers (django-tasks-redis on Django's own `django.tasks`, `manage.py run_redis_tasks`) with
+# TASKS_BACKEND=redis and REDIS_URL=redis://host:6379/0 — a settings change only. TASKS_BACKEND also
+# takes a backend's dotted path. A task is delivered at least once: a worker that dies mid-task
+# leaves it pending, and another worker runs it again after TASKS_REDIS_CLAIM_TIMEOUT seconds, which
+# must exceed the longest task (the periodic jobs' slot guard in motcua/schedule.py stops a second
+# run of the same slot).
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+TASKS_BACKENDS = {"db": "django_tasks_db.DatabaseBackend", "redis": "django_tasks_redis.RedisTaskBackend"}
+_tasks_backend = os.environ.get("TASKS_BACKEND", "").strip() or "db"
+TASKS_BACKEND = TASKS_BACKENDS.get(_tasks_backend, _tasks_backend)
+TASKS = {"default": {"BACKEND": TASKS_BACKEND}}
+if TASKS_BACKEND == "django_tasks_redis.RedisTaskBackend":
+    if not REDIS_URL:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("TASKS_BACKEND=redis needs REDIS_URL, e.g. redis://127.0.0.1:6379/0")
+    INSTALLED_APPS.append("django_tasks_redis")  # its worker command and a read-only desk view
+    TASKS["default"]["OPTIONS"] = {
+        "REDIS_URL": REDIS_URL,
+        "REDIS_KEY_PREFIX": os.environ.get("TASKS_REDIS_PREFIX", "motcua_tasks"),
+        "REDIS_CLAIM_TIMEOUT": int(os.environ.get("TASKS_REDIS_CLAIM_TIMEOUT", "900")),
+        "REDIS_MAX_DELIVERIES": int(os.environ.get("TASKS_REDIS_MAX_DELIVERIES", "5")),
+        "REDIS_SOCKET_CONNECT_TIMEOUT": 5,
+        "REDIS_HEALTH_CHECK_INTERVAL": 30,
     }
-}
+# With REDIS_URL set, crontask holds a Redis lock: only one `manage.py crontask` enqueues, another
+# one started beside it waits LOCK_BLOCKING_TIMEOUT seconds and exits ("Another scheduler is
+# already running"). Without Redis every scheduler enqueues and the slot guard runs each slot once.
+CRONTASK = (
+    {
+        "REDIS_URL": REDIS_URL,
+        "LOCK_BLOCKING_TIMEOUT": float(os.environ.get("CRONTASK_LOCK_WAIT", "15")),
+    }
+    if REDIS_URL
+    else {}
+)
 
 # --- Security ------------------------------------------------------------------------------------
 # MOTCUA_PRODUCTION=1 turns on the HTTPS-only defaults (then `check --deploy` reports nothing);

@@ -6,7 +6,17 @@ export DEBUG="${DEBUG:-1}"
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
 
-.venv/bin/python manage.py db_worker &
+# The worker that matches TASKS_BACKEND: the database one by default, the Redis one with
+# TASKS_BACKEND=redis and REDIS_URL=redis://127.0.0.1:6379/0 (see motcua/settings.py).
+if [ "${TASKS_BACKEND:-db}" = "redis" ]; then
+  if [ -z "${REDIS_URL:-}" ]; then
+    echo "TASKS_BACKEND=redis needs REDIS_URL, e.g. REDIS_URL=redis://127.0.0.1:6379/0" >&2
+    exit 2
+  fi
+  .venv/bin/python manage.py run_redis_tasks --continuous --shutdown-timeout 25 &
+else
+  .venv/bin/python manage.py db_worker &
+fi
 worker=$!
 # The scheduler enqueues the periodic jobs of motcua/schedule.py (national sync, deadline scan, monthly report…).
 .venv/bin/python manage.py crontask --no-heartbeat &

@@ -9,6 +9,7 @@ Configuration (``settings.MOTCUA_MESSAGING``), everything unconfirmed kept confi
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -108,42 +109,102 @@ class HttpSmsSender:
 
 
 class SmppSender:
-    """SMPP 3.4 through ``smpplib`` when installed (it is not in this environment: a clear error)."""
+    """SMPP 3.4 through ``smpplib``: bind as a transmitter, one ``submit_sm`` a part, unbind.
+
+    A text that does not fit one SMS is split by smpplib into concatenated parts (UDH); text with
+    Vietnamese letters goes as UCS-2 (data_coding 8, 67 characters a part). Each part waits for
+    its ``submit_sm_resp``; the provider id returned is the SMSC's message ids joined by commas.
+    Wrong credentials or a refused destination are permanent; a connection refused, dropped or
+    timed out and the SMSC's busy statuses are transient (the task retries with backoff). SMPP has
+    no idempotency key: a connection lost after the SMSC took a part can repeat that part.
+    """
+
+    #: bind_*_resp statuses that no retry will fix: invalid password, system id or system type.
+    PERMANENT_BIND = frozenset({0x0E, 0x0F, 0x53})
+    #: submit_sm_resp statuses worth retrying: system error, queue full, submit failed, throttled,
+    #: temporary application errors.
+    TRANSIENT_SUBMIT = frozenset({0x08, 0x14, 0x45, 0x58, 0x64})
 
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
 
     def send(self, message: Message) -> str:
         try:
-            import smpplib.client  # type: ignore[import-not-found]
-            import smpplib.consts  # type: ignore[import-not-found]
-            import smpplib.gsm  # type: ignore[import-not-found]
-        except ImportError as exc:
+            import smpplib.client
+            import smpplib.consts
+            import smpplib.exceptions
+            import smpplib.gsm
+        except ImportError as exc:  # pinned in requirements.txt; a clear error if left out
             raise SendError("SMPP backend needs the smpplib package, which is not installed", transient=False) from exc
         o = self.options
-        client = smpplib.client.Client(o["host"], int(o.get("port", 2775)), allow_unknown_opt_params=True)
-        client.connect()
         try:
-            client.bind_transmitter(system_id=o["system_id"], password=o["password"])
             parts, coding, esm_class = smpplib.gsm.make_parts(message.body)
+        except smpplib.exceptions.MessageTooLong as exc:
+            raise SendError("SMPP: the text needs more than 255 parts", transient=False) from exc
+        client = smpplib.client.Client(
+            o["host"],
+            int(o.get("port", 2775)),
+            timeout=_timeout(),
+            logger_name="motcua.messaging.smpp",
+            allow_unknown_opt_params=True,
+        )
+        try:
+            client.connect()
+            try:
+                client.bind_transmitter(
+                    system_id=o["system_id"], password=o["password"], system_type=o.get("system_type", "")
+                )
+            except UnicodeEncodeError as exc:  # SMPP credentials are ASCII (password: 9 octets at most)
+                raise SendError("SMPP: system_id and password must be ASCII text", transient=False) from exc
             ids = []
             for part in parts:
-                pdu = client.send_message(
-                    source_addr_ton=smpplib.consts.SMPP_TON_ALNUM,
+                submit = client.send_message(
+                    source_addr_ton=int(o.get("source_addr_ton", smpplib.consts.SMPP_TON_ALNUM)),
                     source_addr=o.get("brandname", ""),
                     dest_addr_ton=smpplib.consts.SMPP_TON_INTL,
+                    dest_addr_npi=smpplib.consts.SMPP_NPI_ISDN,
                     destination_addr=international(message.recipient),
                     short_message=part,
                     data_coding=coding,
                     esm_class=esm_class,
-                    registered_delivery=True,
+                    registered_delivery=False,
                 )
-                ids.append(str(pdu.sequence))
+                ids.append(self._message_id(client, submit.sequence))
+            # Every part was accepted: a failed unbind does not make the message unsent.
+            with contextlib.suppress(smpplib.exceptions.ConnectionError, smpplib.exceptions.PDUError, OSError):
+                client.unbind()
             return ",".join(ids)
-        except Exception as exc:
-            raise SendError(f"SMPP: {exc}", transient=True) from exc
+        except SendError:
+            raise
+        except smpplib.exceptions.PDUError as exc:
+            status = exc.args[1] if len(exc.args) > 1 else None
+            raise SendError(f"SMPP: {exc.args[0]}", transient=status not in self.PERMANENT_BIND) from exc
+        except (smpplib.exceptions.ConnectionError, OSError) as exc:  # refused, dropped, timed out
+            raise SendError(f"SMPP connection: {exc.__class__.__name__} {exc}".strip(), transient=True) from exc
         finally:
             client.disconnect()
+
+    def _message_id(self, client: Any, sequence: int) -> str:
+        """Read until the ``submit_sm_resp`` of ``sequence``; answer the SMSC's enquire_link meanwhile."""
+        import smpplib.consts
+        import smpplib.smpp
+
+        while True:
+            pdu = client.read_pdu()
+            if pdu.command == "enquire_link":
+                reply = smpplib.smpp.make_pdu("enquire_link_resp", client=client)
+                reply.sequence = pdu.sequence
+                client.send_pdu(reply)
+                continue
+            if pdu.command not in ("submit_sm_resp", "generic_nack") or pdu.sequence != sequence:
+                continue
+            if pdu.is_error():
+                text = smpplib.consts.DESCRIPTIONS.get(pdu.status, "unknown status")
+                raise SendError(
+                    f"SMPP submit refused: ({pdu.status:#x}) {text}", transient=pdu.status in self.TRANSIENT_SUBMIT
+                )
+            message_id = pdu.message_id
+            return message_id.decode() if isinstance(message_id, bytes) else str(message_id or "")
 
 
 def sms_sender() -> Sender:
