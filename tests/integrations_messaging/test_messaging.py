@@ -169,16 +169,30 @@ def test_template_cannot_reach_objects(receive, django_capture_on_commit_callbac
     assert dossier.messages.get(channel="email").body == f"{dossier.code}||"
 
 
-def test_smpp_backend_without_library_fails_clearly(settings, receive, django_capture_on_commit_callbacks, drain):
-    """smpplib is not installable here: the SMPP adapter keeps its place and says so, no retry loop."""
-    try:
-        import smpplib  # noqa: F401
+def test_a_message_whose_worker_died_while_sending_is_sent_later_once(
+    receive, django_capture_on_commit_callbacks, sms_sim, drain
+):
+    from datetime import timedelta
 
-        pytest.skip("smpplib is installed: this test is about its absence")
-    except ImportError:
-        pass
-    settings.MOTCUA_MESSAGING = {**settings.MOTCUA_MESSAGING, "sms": {"backend": "smpp", "host": "127.0.0.1"}}
+    from django.utils import timezone
+
     dossier = _received(receive, django_capture_on_commit_callbacks, accepts_sms=True, email="")
-    drain()
     row = dossier.messages.get()
-    assert row.status == "failed" and "smpplib" in row.last_error and row.attempts == 1
+    # What a worker killed during the provider call leaves behind: claimed, never finished.
+    Outgoing.objects.filter(pk=row.pk).update(
+        status="sending", attempts=1, next_attempt_at=timezone.now() + services.SENDING_TIMEOUT
+    )
+    # Its task run again (a redelivery) finds it claimed: nothing is sent twice meanwhile.
+    assert services.send_outgoing(row.pk) == "sending" and not sms_sim.delivered
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.resend_due() == 0  # before its deadline the attempt may still be running
+    later = timezone.now() + services.SENDING_TIMEOUT + timedelta(seconds=1)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.resend_due(now=later) == 1
+    drain()
+    row.refresh_from_db()
+    assert row.status == "sent" and row.attempts == 2 and list(sms_sim.delivered) == [row.idempotency_key]
+    assert list(row.attempt_log.values_list("ok", "detail")) == [
+        (False, services.INTERRUPTED),
+        (True, f"sent {row.provider_id}"),
+    ]

@@ -101,6 +101,12 @@ def notify(dossier: Dossier, event: str, *, ref: str = "", data: dict | None = N
     return created
 
 
+#: Longer than any provider call (their timeouts are seconds): an attempt still "sending" after this
+#: was cut short. The provider gets the same idempotency key again, so HTTP gateways do not send twice.
+SENDING_TIMEOUT = timedelta(minutes=10)
+INTERRUPTED = "interrupted: the worker stopped during the attempt"
+
+
 def _enqueue_on_commit(outgoing_id: int, delay: float = 0) -> None:
     from motcua.integrations.messaging import tasks
 
@@ -130,7 +136,9 @@ def send_outgoing(outgoing_id: int) -> str:
             return row.status
         row.status = Outgoing.Status.SENDING
         row.attempts += 1
-        row.save(update_fields=["status", "attempts"])
+        # The attempt's deadline: if the worker dies during the call, resend_due takes the row back then.
+        row.next_attempt_at = timezone.now() + SENDING_TIMEOUT
+        row.save(update_fields=["status", "attempts", "next_attempt_at"])
     message = adapters.Message(
         recipient=row.recipient,
         subject=row.subject,
@@ -187,8 +195,20 @@ def _fell_back(row: Outgoing, error: str) -> str:
 
 
 def resend_due(now=None) -> int:
-    """Periodic sweep: re-enqueue queued messages whose time has come (a lost enqueue loses nothing)."""
+    """Periodic sweep: re-enqueue queued messages whose time has come (a lost enqueue loses nothing),
+    and take back those whose attempt outlived its deadline (the worker died while sending)."""
     now = now or timezone.now()
+    with transaction.atomic():
+        stale = list(
+            Outgoing.objects.select_for_update(skip_locked=True).filter(
+                status=Outgoing.Status.SENDING, next_attempt_at__lte=now
+            )
+        )
+        for row in stale:
+            Attempt.objects.create(outgoing=row, ok=False, detail=INTERRUPTED)
+        Outgoing.objects.filter(pk__in=[row.pk for row in stale]).update(
+            status=Outgoing.Status.QUEUED, last_error=INTERRUPTED
+        )
     ids = list(
         Outgoing.objects.filter(status=Outgoing.Status.QUEUED)
         .filter(Q(next_attempt_at__lte=now) | Q(next_attempt_at__isnull=True))
