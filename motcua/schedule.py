@@ -87,6 +87,13 @@ JOBS: tuple[Job, ...] = (
         _("Resend messages whose retry is due"),
         stale_after=timedelta(minutes=30),
     ),
+    Job(
+        "payments_reconcile",
+        "motcua.integrations.payments.tasks.payments_reconcile",
+        "*/5 * * * *",
+        _("Payment reconciliation and expiry"),
+        stale_after=timedelta(minutes=30),
+    ),
 )
 
 _installed: set[str] = set()

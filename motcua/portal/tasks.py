@@ -72,3 +72,45 @@ def draft_cleanup() -> str:
     """Delete abandoned portal drafts with their files (see the module docstring)."""
     deleted, kept = delete_expired_drafts()
     return f"{deleted} drafts deleted, {kept} kept (they have events or references)"
+
+
+SMS_RETRIES = 3
+
+
+@task()
+def send_phone_code_sms(code_id: int, sealed: str, attempt: int = 1) -> str:
+    """Send one verification code by SMS through the messaging SMS adapter (outside any request).
+
+    The gateway's idempotency key is the code row, so a retry never sends a second text. A transient
+    failure is retried a few times while the code is still valid; an expired or replaced code is not sent.
+    """
+    from datetime import timedelta
+
+    from django.utils.translation import gettext as _
+
+    from motcua.integrations.messaging import adapters
+    from motcua.portal import services
+    from motcua.portal.models import PhoneCode
+
+    row = PhoneCode.objects.filter(pk=code_id).first()
+    if row is None or row.used_at is not None or row.expires_at <= timezone.now():
+        return "skipped: used or expired"
+    if PhoneCode.objects.filter(phone=row.phone, created_at__gt=row.created_at).exists():
+        return "skipped: replaced by a newer code"
+    code = services.unseal_code(sealed)
+    minutes = services.phone_code_conf("ttl_minutes")
+    body = _("Your verification code for the public services portal is %(code)s (valid %(minutes)s minutes).") % {
+        "code": code,
+        "minutes": minutes,
+    }
+    message = adapters.Message(recipient=row.phone, subject="", body=body, params={}, key=f"otp-{row.pk}")
+    try:
+        provider_id = adapters.sms_sender().send(message)
+    except adapters.SendError as exc:
+        if exc.transient and attempt < SMS_RETRIES:
+            later = send_phone_code_sms.using(run_after=timezone.now() + timedelta(seconds=5 * attempt))
+            later.enqueue(code_id, sealed, attempt + 1)
+            return f"retry: {exc}"
+        log.warning("verification SMS %s not sent: %s", code_id, exc)
+        return f"failed: {exc}"
+    return f"sent {provider_id}"

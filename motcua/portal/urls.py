@@ -12,6 +12,7 @@ urlpatterns = [
     path("sso/login/", sso.sso_login, name="sso-login"),
     path("sso/callback/", sso.sso_callback, name="sso-callback"),
     path("signup/", views.signup, name="signup"),
+    path("verify/phone/", views.verify_phone, name="verify-phone"),
     path("verify/<str:token>/", views.verify, name="verify"),
     path("logout/", views.CitizenLogoutView.as_view(), name="logout"),
     path("procedures/<str:code>/", views.procedure, name="procedure"),

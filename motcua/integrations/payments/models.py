@@ -67,6 +67,7 @@ class Payment(models.Model):
         PENDING = "pending", _("pending")
         PAID = "paid", _("paid")
         FAILED = "failed", _("failed")
+        EXPIRED = "expired", _("expired")
 
     fee_request = models.ForeignKey(FeeRequest, on_delete=models.PROTECT, related_name="payments")
     txn_ref = models.CharField(_("transaction reference"), max_length=40, unique=True)

@@ -1,11 +1,15 @@
 """Fee and receipt queries, scoped to the caller: the citizen owner or staff who see the dossier."""
 
-from django.db.models import QuerySet
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet
 
 from motcua.dossiers.selectors import dossiers_visible_to
 from motcua.dossiers.services import is_applicant
-from motcua.integrations.payments.models import FeeRequest, Receipt
-from motcua.org.models import User
+from motcua.integrations.payments.models import FeeRequest, Payment, Receipt
+from motcua.org.models import Role, User
+
+FEE_ROLES = (Role.CLERK, Role.SPECIALIST, Role.LEADER)
 
 
 def can_see(user: User, dossier_id: int) -> bool:
@@ -31,3 +35,55 @@ def fees_of_dossier(user: User, dossier_id: int) -> QuerySet[FeeRequest]:
     if not can_see(user, dossier_id):
         return FeeRequest.objects.none()
     return FeeRequest.objects.filter(dossier_id=dossier_id).prefetch_related("receipts").order_by("-requested_at")
+
+
+def may_handle_fee(user: User, dossier) -> bool:
+    """Officers of the competent agency and the one-stop clerks of the receiving one, within their scope."""
+    if not user.is_authenticated or not dossiers_visible_to(user).filter(pk=dossier.pk).exists():
+        return False
+    if user.is_superuser:
+        return True
+    if user.agency_id == dossier.competent_agency_id and user.has_role(*FEE_ROLES):
+        return True
+    return user.agency_id == dossier.receiving_agency_id and user.has_role(Role.CLERK)
+
+
+def fee_lines(dossier) -> tuple[list[dict], Decimal]:
+    """The procedure version's positive fee lines (as a fee request stores them) and their total."""
+    lines = [
+        {"name": f.name, "kind": f.kind, "amount": str(f.amount)}
+        for f in dossier.procedure_version.fees.all()
+        if f.amount > 0
+    ]
+    return lines, sum((Decimal(line["amount"]) for line in lines), Decimal(0))
+
+
+def fee_panel(user: User, dossier) -> dict:
+    """What the staff dossier page shows about fees: the requests with their attempts and receipts, and
+    whether this user may request (the dossier in process, a fee in the procedure, none open) or cancel."""
+    from motcua.dossiers.lifecycle import Status
+
+    if not user.is_authenticated or not dossiers_visible_to(user).filter(pk=dossier.pk).exists():
+        return {"shown": False}
+    fees = list(
+        FeeRequest.objects.filter(dossier=dossier)
+        .select_related("requested_by")
+        .prefetch_related(
+            Prefetch("payments", queryset=Payment.objects.order_by("-created_at")),
+            Prefetch("receipts", queryset=Receipt.objects.order_by("number")),
+        )
+        .order_by("-requested_at", "-pk")
+    )
+    lines, total = fee_lines(dossier)
+    allowed = may_handle_fee(user, dossier)
+    # One fee per dossier: none may be asked while one waits or after one was paid.
+    blocking = any(f.status in (FeeRequest.Status.REQUESTED, FeeRequest.Status.PAID) for f in fees)
+    can_request = allowed and total > 0 and dossier.status == Status.IN_PROCESS and not blocking
+    return {
+        "shown": bool(fees) or can_request,
+        "fees": fees,
+        "lines": lines,
+        "total": total,
+        "can_request": can_request,
+        "can_cancel": allowed and dossier.status == Status.WAITING_FOR_PAYMENT,
+    }

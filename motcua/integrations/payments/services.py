@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
-from decimal import Decimal
+from datetime import datetime, timedelta
 
+import requests
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -31,6 +32,7 @@ from motcua.integrations.payments.models import (
     Receipt,
     ReceiptSeries,
 )
+from motcua.integrations.payments.selectors import fee_lines, may_handle_fee
 from motcua.org.models import Role, User
 
 log = logging.getLogger("motcua.payments")
@@ -39,14 +41,13 @@ Action = DossierEvent.Action
 
 def request_fee(dossier: Dossier, *, actor: User, ip: str | None = None, now: datetime | None = None) -> FeeRequest:
     """Ask the applicant to pay the procedure's fees: the dossier waits for payment (the clock runs)."""
-    lines = [
-        {"name": f.name, "kind": f.kind, "amount": str(f.amount)}
-        for f in dossier.procedure_version.fees.all()
-        if f.amount > 0
-    ]
-    total = sum((Decimal(line["amount"]) for line in lines), Decimal(0))
+    if not may_handle_fee(actor, dossier):
+        raise PermissionDenied(_("You cannot request the fee of this dossier."))
+    lines, total = fee_lines(dossier)
     if total <= 0:
         raise ValidationError(_("This procedure has no fee to pay."))
+    if FeeRequest.objects.filter(dossier=dossier, status=FeeRequest.Status.PAID).exists():
+        raise ValidationError(_("The fee of this dossier has already been paid."))
     created: list[FeeRequest] = []
 
     def apply(locked: Dossier, moment: datetime) -> list[str]:
@@ -70,6 +71,42 @@ def request_fee(dossier: Dossier, *, actor: User, ip: str | None = None, now: da
     )
     # The "fee requested" message follows from the FEE_REQUESTED event (messaging/signals.py).
     return created[0]
+
+
+def cancel_fee(
+    fee: FeeRequest, *, actor: User, reason: str, ip: str | None = None, now: datetime | None = None
+) -> FeeRequest:
+    """Staff withdraw an unpaid fee request (asked by mistake, fee waived): the dossier goes back to
+    processing and the event log says who, when and why. A later "paid" notice is kept but not applied."""
+    from motcua.text import normalize
+
+    reason = normalize(str(reason or ""))[:1000]
+    if not may_handle_fee(actor, fee.dossier):
+        raise PermissionDenied(_("You cannot cancel the fee of this dossier."))
+    if not reason:
+        raise ValidationError({"reason": [_("Give the reason for cancelling the fee request.")]})
+
+    def apply(locked: Dossier, moment: datetime) -> list[str]:
+        row = FeeRequest.objects.select_for_update().get(pk=fee.pk)
+        if row.status != FeeRequest.Status.REQUESTED:
+            raise ValidationError(_("This fee is not waiting for payment."))
+        row.status = FeeRequest.Status.CANCELLED
+        row.save(update_fields=["status"])
+        return []
+
+    dossier_services._transition(
+        fee.dossier,
+        actor=actor,
+        to_status=Status.IN_PROCESS,
+        action=Action.FEE_CANCELLED,
+        expected_from={Status.WAITING_FOR_PAYMENT},
+        ip=ip,
+        now=now,
+        data={"amount": str(fee.amount), "reason": reason},
+        apply=apply,
+    )
+    fee.refresh_from_db()
+    return fee
 
 
 def start_payment(
@@ -134,15 +171,20 @@ def _apply(payment: Payment | None, notice) -> tuple[str, str]:
     if notice.status != "paid":
         if payment.status == Payment.Status.FAILED:
             return out.DUPLICATE, "already failed"
+        if payment.status == Payment.Status.EXPIRED:
+            return out.STALE, "already expired"
         payment.status = Payment.Status.FAILED
         payment.save(update_fields=["status", "gateway_trans_id", "method", "completed_at"])
         return out.APPLIED, "failed"
     fee = FeeRequest.objects.select_for_update().get(pk=payment.fee_request_id)
-    if fee.status == FeeRequest.Status.PAID:
-        # Another attempt already paid this fee: keep the money trail, refund is a manual matter.
+    if fee.status != FeeRequest.Status.REQUESTED:
+        # Another attempt already paid this fee, or staff cancelled it: keep the money trail (the notice
+        # and the gateway's transaction), refund is a manual matter.
         payment.status = Payment.Status.FAILED
         payment.save(update_fields=["status", "gateway_trans_id", "method", "completed_at"])
-        return out.STALE, "fee already paid by another attempt"
+        if fee.status == FeeRequest.Status.PAID:
+            return out.STALE, "fee already paid by another attempt"
+        return out.STALE, f"fee {fee.status}"
     payment.status = Payment.Status.PAID
     payment.save(update_fields=["status", "gateway_trans_id", "method", "completed_at"])
     fee.status = FeeRequest.Status.PAID
@@ -263,3 +305,56 @@ def sign_receipt(receipt: Receipt, *, actor: User, certificate=None) -> Receipt:
     Receipt.objects.filter(pk=receipt.pk).update(signed_document=document)
     receipt.refresh_from_db()
     return receipt
+
+
+# --- reconciliation and expiry ---------------------------------------------------------------------
+# settings.MOTCUA_PAYMENT_RECONCILE_AFTER_MINUTES (15): ask the gateway about attempts without an answer;
+# settings.MOTCUA_PAYMENT_EXPIRE_AFTER_HOURS (24): an attempt still unanswered then is given up.
+
+
+def reconcile_after() -> timedelta:
+    return timedelta(minutes=float(getattr(settings, "MOTCUA_PAYMENT_RECONCILE_AFTER_MINUTES", 15)))
+
+
+def expire_after() -> timedelta:
+    return timedelta(hours=float(getattr(settings, "MOTCUA_PAYMENT_EXPIRE_AFTER_HOURS", 24)))
+
+
+def reconcile_payments(*, now: datetime | None = None, gateway: Gateway | None = None) -> dict[str, int]:
+    """Ask the gateway about every attempt still pending after the reconcile delay (its IPN may be lost).
+
+    A definite answer goes through the same locked, exactly-once path as the IPN (``_apply``) and is
+    stored as a notification like any notice; an attempt still unanswered after the expiry is marked
+    expired (the fee stays requested, the dossier keeps waiting, the citizen can start a new attempt).
+    The gateway is called outside any transaction. Returns counts by outcome.
+    """
+    gateway = gateway or default_gateway()
+    moment = now or timezone.now()
+    counts = {"checked": 0, "paid": 0, "failed": 0, "expired": 0, "errors": 0}
+    due = Payment.objects.filter(status=Payment.Status.PENDING, created_at__lte=moment - reconcile_after())
+    for pk, txn_ref in due.order_by("created_at").values_list("pk", "txn_ref"):
+        counts["checked"] += 1
+        try:
+            answer = {str(k): str(v) for k, v in dict(gateway.query_status(txn_ref)).items()}
+            notice = gateway.verify_notice(answer)
+        except (InvalidChecksum, requests.RequestException, ValueError) as exc:
+            log.warning("payment %s: status query failed: %s", txn_ref, exc)
+            counts["errors"] += 1
+            answer, notice = None, None
+        if notice is not None and notice.txn_ref == txn_ref and notice.status != "pending":
+            with transaction.atomic():
+                payment = Payment.objects.select_for_update().get(pk=pk)
+                outcome, detail = _apply(payment, notice)
+                PaymentNotification.objects.create(
+                    payment=payment, raw={**answer, "_source": "query"}, outcome=outcome, detail=f"query: {detail}"
+                )
+            if outcome == PaymentNotification.Outcome.APPLIED:
+                counts["paid" if detail == "paid" else "failed"] += 1
+            continue
+        if Payment.objects.filter(pk=pk).values_list("created_at", flat=True).get() <= moment - expire_after():
+            with transaction.atomic():
+                expired = Payment.objects.filter(pk=pk, status=Payment.Status.PENDING).update(
+                    status=Payment.Status.EXPIRED, completed_at=moment
+                )
+            counts["expired"] += expired
+    return counts

@@ -3,7 +3,8 @@
 ``GET /pay?...`` shows a page where the browser pays or cancels; the simulator then calls our IPN
 (server to server, signed) and redirects the browser to the return URL. ``behaviour`` tells it to
 ``fail`` (report failure), ``delay`` (seconds before the IPN), ``repeat`` (send the IPN n times) or
-``out_of_order`` (send a stale "pending" notice after the "paid" one).
+``out_of_order`` (send a stale "pending" notice after the "paid" one) or ``drop_ipn`` (lose the IPN: only
+the status query, ``GET /query``, tells the outcome). The query answers with a notice signed like the IPN.
 """
 
 from __future__ import annotations
@@ -26,8 +27,16 @@ class GatewaySimulator:
         self.port = port
         self.secret = secret
         self.merchant_code = merchant_code
-        self.behaviour: dict[str, Any] = {"fail": False, "delay": 0.0, "repeat": 1, "out_of_order": False}
+        self.behaviour: dict[str, Any] = {
+            "fail": False,
+            "delay": 0.0,
+            "repeat": 1,
+            "out_of_order": False,
+            "drop_ipn": False,
+        }
         self.orders: dict[str, dict[str, str]] = {}
+        self.results: dict[str, dict[str, str]] = {}  # the final notice of each completed order
+        self.queries: list[str] = []
         self.ipn_log: list[tuple[dict[str, str], int]] = []
         self._server: ThreadingHTTPServer | None = None
 
@@ -131,18 +140,37 @@ class GatewaySimulator:
         code = "00" if paid else "24"
         trans_id = uuid.uuid4().hex[:16]
         time.sleep(float(self.behaviour["delay"]))
-        notices = [self.notice_for(ref, code, 2, trans_id)] * int(self.behaviour["repeat"])
+        self.results[ref] = self.notice_for(ref, code, 2, trans_id)
+        notices = [self.results[ref]] * int(self.behaviour["repeat"])
         if self.behaviour["out_of_order"]:
             notices.append(self.notice_for(ref, "01", 1, trans_id))
+        if self.behaviour["drop_ipn"]:
+            notices = []
         for notice in notices:
             self.send_ipn(order["ipn_url"], notice)
         back = signed({"merchant_trans_id": ref, "response_code": code}, self.secret)
         handler._send(302, "", {"Location": f"{order['return_url']}?{urlencode(back)}"})
 
     def _query(self, handler: Any, params: dict[str, str]) -> None:
+        """The order's final notice, or "pending" (01) while the browser has not finished."""
         import json
 
+        if params.get(HASH_FIELD) != sign(params, self.secret):
+            handler._send(400, json.dumps({"error": "bad signature"}), {"Content-Type": "application/json"})
+            return
         ref = params.get("merchant_trans_id", "")
-        done = [n for n, _status in self.ipn_log if n["merchant_trans_id"] == ref]
-        body = json.dumps({"merchant_trans_id": ref, "response_code": done[0]["response_code"] if done else "01"})
-        handler._send(200, body, {"Content-Type": "application/json"})
+        self.queries.append(ref)
+        answer = self.results.get(ref)
+        if answer is None:
+            order = self.orders.get(ref, {})
+            answer = signed(
+                {
+                    "merchant_code": self.merchant_code,
+                    "merchant_trans_id": ref,
+                    "net_cost": order.get("net_cost", "0"),
+                    "response_code": "01",
+                    "seq": 0,
+                },
+                self.secret,
+            )
+        handler._send(200, json.dumps(answer), {"Content-Type": "application/json"})

@@ -4,6 +4,7 @@ from django.core.mail import EmailMessage
 from django.tasks import task
 from django.utils.translation import gettext as _
 
+from motcua import schedule
 from motcua.integrations.payments.models import Receipt
 
 
@@ -25,3 +26,13 @@ def mail_receipt(receipt_id: int) -> bool:
     message.attach(f"bien-lai-{receipt.display_number}.pdf", receipt_pdf(receipt), "application/pdf")
     message.send()
     return True
+
+
+@task(takes_context=True)
+@schedule.job("payments_reconcile")
+def payments_reconcile() -> str:
+    """Every 5 minutes: ask the gateway about unanswered attempts, apply its answer once, expire old ones."""
+    from motcua.integrations.payments.services import reconcile_payments
+
+    counts = reconcile_payments()
+    return ", ".join(f"{key} {value}" for key, value in counts.items())

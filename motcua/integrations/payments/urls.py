@@ -8,4 +8,6 @@ urlpatterns = [
     path("return/", views.payment_return, name="return"),
     path("receipts/<int:receipt_id>.pdf", views.receipt_pdf, name="receipt"),
     path("ipn/", views.ipn, name="ipn"),
+    path("staff/dossiers/<int:dossier_id>/fee/", views.staff_request_fee, name="staff-request"),
+    path("staff/fees/<int:fee_id>/cancel/", views.staff_cancel_fee, name="staff-cancel"),
 ]

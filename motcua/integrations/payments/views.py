@@ -1,16 +1,21 @@
-"""Citizen pages: the fee and its pay button, the return page (display only), the receipt; the IPN."""
+"""Citizen pages: the fee and its pay button, the return page (display only), the receipt; the IPN.
+Staff: request or cancel the fee from the dossier page (POST, CSRF-protected, scope-checked)."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from motcua.documents import services as documents
+from motcua.dossiers.lifecycle import IllegalTransition
+from motcua.dossiers.selectors import dossiers_visible_to
 from motcua.integrations.payments import rendering, selectors, services
-from motcua.integrations.payments.models import Payment, PaymentNotification, Receipt
+from motcua.integrations.payments.models import FeeRequest, Payment, PaymentNotification, Receipt
 
 
 @login_required
@@ -69,3 +74,56 @@ def ipn(request: HttpRequest) -> JsonResponse:
     if outcome == PaymentNotification.Outcome.REJECTED:
         return JsonResponse({"RspCode": "97", "Message": "rejected"}, status=400)
     return JsonResponse({"RspCode": "00", "Message": outcome})
+
+
+def _staff_dossier_url(dossier) -> str:
+    if dossier.code:
+        return reverse("dossiers:detail", args=[dossier.code])
+    return reverse("dossiers:detail-by-id", args=[dossier.pk])
+
+
+def _staff_action(request: HttpRequest, dossier, action, done: str) -> HttpResponse:
+    """Run a fee action; its refusal is shown on the dossier page as a message (nothing changed)."""
+    try:
+        action()
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except IllegalTransition:
+        messages.error(request, _("The dossier is not in a state that allows this."))
+    except PermissionDenied as exc:
+        messages.error(request, str(exc) or _("You cannot do this."))
+    else:
+        messages.success(request, done)
+    return redirect(_staff_dossier_url(dossier))
+
+
+@login_required
+@require_POST
+def staff_request_fee(request: HttpRequest, dossier_id: int) -> HttpResponse:
+    """The "request the fee" button of the staff dossier page."""
+    dossier = dossiers_visible_to(request.user).filter(pk=dossier_id).first()
+    if dossier is None:
+        raise Http404
+    ip = request.META.get("REMOTE_ADDR")
+    return _staff_action(
+        request,
+        dossier,
+        lambda: services.request_fee(dossier, actor=request.user, ip=ip),
+        _("The fee was requested: the applicant has been told to pay."),
+    )
+
+
+@login_required
+@require_POST
+def staff_cancel_fee(request: HttpRequest, fee_id: int) -> HttpResponse:
+    fee = FeeRequest.objects.select_related("dossier").filter(pk=fee_id).first()
+    if fee is None or not dossiers_visible_to(request.user).filter(pk=fee.dossier_id).exists():
+        raise Http404
+    ip = request.META.get("REMOTE_ADDR")
+    reason = request.POST.get("reason", "")[:1000]
+    return _staff_action(
+        request,
+        fee.dossier,
+        lambda: services.cancel_fee(fee, actor=request.user, reason=reason, ip=ip),
+        _("The fee request was cancelled."),
+    )
