@@ -65,6 +65,15 @@ class Figures:
         return self.flows["resolved_early"] + self.flows["resolved_on_time"] + self.flows["resolved_late"]
 
     @property
+    def average_score(self) -> Decimal | None:
+        """The average satisfaction score (1–5) of the ratings of the period, to 0.01."""
+        if self.flows.get("ratings", 0) <= 0:
+            return None
+        return (Decimal(self.flows["rating_score_sum"]) / self.flows["ratings"]).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
+
+    @property
     def within_time(self) -> int:
         return self.in_progress - self.overdue
 
@@ -172,10 +181,16 @@ INDICATORS: tuple[Indicator, ...] = (
         10,
         (
             Variant(
+                "paid",
+                ("paid_online",),
+                ("fees_paid",),
+                gettext_noop("fees paid online ÷ fees paid in the period"),
+            ),
+            Variant(
                 "with_fee",
                 ("paid_online",),
                 ("received_with_fee",),
-                gettext_noop("paid online ÷ received dossiers with a fee or charge"),
+                gettext_noop("fees paid online ÷ received dossiers with a fee or charge"),
             ),
         ),
     ),
@@ -223,7 +238,7 @@ INDICATORS: tuple[Indicator, ...] = (
                 "ratings",
                 ("ratings_satisfied",),
                 ("ratings",),
-                gettext_noop("satisfied ratings ÷ ratings received"),
+                gettext_noop("ratings “satisfied” or better ÷ ratings received in the period"),
             ),
         ),
     ),

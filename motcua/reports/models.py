@@ -79,6 +79,9 @@ class DossierBooking(models.Model):
         ProcedureVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("procedure version")
     )
     contribution = models.JSONField(_("contribution"), default=dict)
+    #: Where the fold of the dossier's log stands (``facts.Fold.to_json``), so that the next event
+    #: can be folded alone; empty for bookings made before it was kept (the next event refolds).
+    state = models.JSONField(_("fold state"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("dossier booking")
@@ -142,6 +145,30 @@ class StepBooking(models.Model):
 
     def __str__(self) -> str:
         return str(self.step_run_id)
+
+
+class DigestDelivery(models.Model):
+    """The daily digest of one day to one leader: claimed before the mail is sent, stamped once
+    it went out. A second run of the same day finds the row and sends nothing."""
+
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("leader")
+    )
+    day = models.DateField(_("day"))
+    unit = models.ForeignKey(
+        "org.AdministrativeUnit", on_delete=models.CASCADE, related_name="+", verbose_name=_("unit")
+    )
+    claimed_at = models.DateTimeField(_("claimed at"))
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-day", "leader_id"]
+        verbose_name = _("daily digest sent")
+        verbose_name_plural = _("daily digests sent")
+        constraints = [models.UniqueConstraint(fields=["leader", "day"], name="reports_digest_once_a_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.leader_id}"
 
 
 class OnlineTarget(models.Model):

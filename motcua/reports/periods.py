@@ -4,11 +4,14 @@ A period is a range of local days ``[start, end)``. By default a month is the ca
 Some provinces close the monthly figures on the 14th (data from the 15th of the previous month
 to the 14th of the month; from memory of Decree 09/2019/NĐ-CP, unconfirmed): ``first_day=15``
 gives that cut, and the quarter, 6-, 9-month and yearly periods follow it.
+
+A period not yet closed is read "so far" (``clamp``): it ends with today (``until``), so its
+stocks are those at the end of today rather than a forecast for the end of the month.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 KINDS = ("month", "quarter", "half", "nine", "year")
@@ -41,6 +44,7 @@ class Period:
     year: int
     number: int = 1
     first_day: int = 1
+    until: date | None = None  # the last day read, for a period not yet closed (see ``clamp``)
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -70,10 +74,21 @@ class Period:
         return month_start(self.year, self.first_month, self.first_day)
 
     @property
-    def end(self) -> date:
-        """The day after the last day."""
+    def natural_end(self) -> date:
+        """The day after the period's last day once it is closed."""
         y, m = add_months(self.year, self.first_month, SPAN[self.kind])
         return month_start(y, m, self.first_day)
+
+    @property
+    def end(self) -> date:
+        """The day after the last day read (today's morrow for a period read so far)."""
+        if self.until is not None and self.until + timedelta(days=1) < self.natural_end:
+            return max(self.start, self.until + timedelta(days=1))
+        return self.natural_end
+
+    @property
+    def so_far(self) -> bool:
+        return self.end < self.natural_end
 
     @property
     def last_day(self) -> date:
@@ -83,7 +98,14 @@ class Period:
         return f"{self.kind}-{self.year}-{self.number}"
 
     def month_periods(self) -> list[Period]:
-        return [Period("month", y, m, self.first_day) for y, m in self.months]
+        return [Period("month", y, m, self.first_day, self.until) for y, m in self.months]
+
+
+def clamp(period: Period, today: date) -> Period:
+    """``period`` read up to ``today`` when it is not closed yet (and unchanged otherwise)."""
+    if period.start <= today < period.natural_end - timedelta(days=1):
+        return replace(period, until=today)
+    return period
 
 
 def parse_key(key: str, first_day: int = 1) -> Period:

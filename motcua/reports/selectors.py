@@ -222,13 +222,15 @@ def _unit_allowed(user, unit: AdministrativeUnit) -> bool:
 
 
 def resolve_period(params, default: Period | None = None) -> Period:
-    """``period=month-2026-11`` (kind-year-number); the current month by default."""
+    """``period=month-2026-11`` (kind-year-number); the current month by default. A period not yet
+    closed is read so far: up to today (``periods.clamp``)."""
     raw = str(params.get("period") or "").strip()
     first_day = period_first_day()
+    today = timezone.localdate()
     if not raw:
-        return default or periods.containing(timezone.localdate(), first_day)
+        return periods.clamp(default or periods.containing(today, first_day), today)
     try:
-        return periods.parse_key(raw, first_day)
+        return periods.clamp(periods.parse_key(raw, first_day), today)
     except PeriodError:
         raise ValidationError({"period": [_("Choose a reporting period such as month-2026-11.")]}) from None
 
@@ -344,6 +346,8 @@ def trend(scope: Scope, months: list[Period]) -> list[tuple[Period, Figures]]:
     """Figures of each month, the stocks rolled forward from one sum before the first month."""
     if not months:
         return []
+    today = timezone.localdate()
+    months = [periods.clamp(month, today) for month in months]
     before = stocks_before(scope, months[0].start, ()).get((), {})
     running = dict(before)
     out = []
@@ -511,6 +515,10 @@ MEASURES: dict[str, str] = {
     "refused": gettext_noop("Refused at reception"),
     "received_digitised": gettext_noop("Received with every document scanned"),
     "resolved_digital": gettext_noop("Resolved with an electronic result"),
+    "fees_paid": gettext_noop("Fees paid"),
+    "paid_online": gettext_noop("Fees paid online"),
+    "ratings": gettext_noop("Satisfaction ratings"),
+    "ratings_satisfied": gettext_noop("Ratings “satisfied” or better"),
 }
 
 
@@ -578,12 +586,37 @@ def dossiers_behind(user, scope: Scope, period: Period, measure: str) -> QuerySe
         dossiers = dossiers.filter(pk__in=events.values("dossier_id"))
     elif measure in ("stopped", "refused"):
         dossiers = dossiers.filter(pk__in=_events_between(measure, start, end).values("dossier_id"))
+    elif measure in ("fees_paid", "paid_online"):
+        paid = _events_between(Action.FEE_PAID, start, end).filter(dossier_id__in=dossiers.values("pk"))
+        if measure == "paid_online":
+            # The same rule as the summaries (facts.paid_online), applied to each payment event.
+            online = [
+                dossier_id
+                for dossier_id, data in paid.values_list("dossier_id", "data").iterator(chunk_size=2000)
+                if facts.paid_online(_payment_data(data))
+            ]
+            dossiers = dossiers.filter(pk__in=online)
+        else:
+            dossiers = dossiers.filter(pk__in=paid.values("dossier_id"))
+    elif measure in ("ratings", "ratings_satisfied"):
+        from motcua.portal.models import Rating
+        from motcua.reports.services import satisfied_from
+
+        ratings = Rating.objects.filter(created_at__gte=_moment(start), created_at__lt=_moment(end))
+        if measure == "ratings_satisfied":
+            ratings = ratings.filter(score__gte=satisfied_from())
+        dossiers = dossiers.filter(pk__in=ratings.values("dossier_id"))
     elif measure == "carried_over":
         dossiers = _open_at_end_of(user, scope, start - timedelta(days=1), None)
     else:
         column = {"in_progress": None, "within_time": "within_time", "overdue": "overdue"}[measure]
         dossiers = _open_at_end_of(user, scope, period.last_day, column)
     return dossiers.select_related("procedure_version__procedure", "competent_agency").order_by("received_at", "pk")
+
+
+def _payment_data(data: dict | None) -> dict:
+    data = data or {}
+    return facts.event_data(channel=data.get("channel"), txn_ref=data.get("txn_ref"))
 
 
 def _digitised_ids(dossiers: QuerySet[Dossier]) -> list[int]:

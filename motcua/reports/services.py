@@ -14,7 +14,10 @@ index) into its contribution (``facts.fold``), compares it with what was booked 
 * the rebuild (``rebuild``) runs the very same fold over the whole log, so it gives the same
   rows, and the tests compare both paths.
 
-The cost is a few small queries per event. Bulk imports that write the log with SQL (the
+The cost is three queries for an event that changes nothing (lock the booking, read the facts,
+store the new position), a few more for one that does. A satisfaction rating (``portal.Rating``)
+is not an event: its receiver calls ``book_dossier`` without one, which folds the log again with
+the rating among the facts. Bulk imports that write the log with SQL (the
 benchmark does) must run ``rebuild_report_summaries`` afterwards.
 
 Step runs (the workflow's per-step timing records) are booked the same way from a ``post_save``
@@ -27,13 +30,14 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, Subquery, When
 from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -48,6 +52,7 @@ from motcua.reports.figures import INDICATOR_BY_KEY
 from motcua.reports.models import (
     STEP_COUNTERS,
     DailyFigures,
+    DigestDelivery,
     DossierBooking,
     IndicatorSetting,
     MonthlyFigures,
@@ -84,9 +89,54 @@ def _result_dossiers(dossier_filter: Q) -> set[int]:
     )
 
 
+def satisfied_from() -> int:
+    """The lowest score counted as "satisfied or better" (1–5 scale; 4 unless the province sets
+    ``MOTCUA_SATISFIED_SCORE``; the national rule is unconfirmed)."""
+    return int(getattr(settings, "MOTCUA_SATISFIED_SCORE", 4))
+
+
+def _make_facts(
+    *,
+    channel: str,
+    due_at,
+    timeliness: str,
+    online_capable: bool,
+    with_fee: bool,
+    documents: int,
+    scanned: int,
+    result_digital: bool,
+    rating: tuple[int, datetime] | None,
+    threshold: int,
+) -> DossierFacts:
+    """The one place that turns what was read about a dossier into its facts (both read paths use it)."""
+    return DossierFacts(
+        channel=channel,
+        online_capable=bool(online_capable),
+        with_fee=bool(with_fee),
+        digitised=documents > 0 and scanned == documents,
+        result_digital=bool(result_digital),
+        due_at=due_at,
+        timeliness=timeliness or "",
+        rating_score=rating[0] if rating else None,
+        rating_at=rating[1] if rating else None,
+        satisfied_from=threshold,
+    )
+
+
+def _ratings(dossier_filter: Q) -> dict[int, tuple[int, datetime]]:
+    from motcua.portal.models import Rating  # the portal builds on dossiers, not on us
+
+    return {
+        dossier_id: (score, created_at)
+        for dossier_id, score, created_at in Rating.objects.filter(dossier_filter).values_list(
+            "dossier_id", "score", "created_at"
+        )
+    }
+
+
 def _dossier_facts(dossier_filter: Q) -> dict[int, tuple[int, int, DossierFacts]]:
     """dossier id → (agency id, version id, facts) for the dossiers matching ``dossier_filter``
-    (a Q on ``dossier_id``)."""
+    (a Q on ``dossier_id``): a few grouped queries for many dossiers (the rebuild)."""
     rows = list(
         Dossier.objects.filter(_on_pk(dossier_filter)).values_list(
             "pk", "competent_agency_id", "procedure_version_id", "channel", "due_at", "timeliness"
@@ -99,10 +149,12 @@ def _dossier_facts(dossier_filter: Q) -> dict[int, tuple[int, int, DossierFacts]
         dossier_id: (n, scanned)
         for dossier_id, n, scanned in DossierDocument.objects.filter(dossier_filter)
         .values("dossier_id")
-        .annotate(n=Count("id"), scanned=Count("id", filter=Q(file__isnull=False) & ~Q(file="")))
+        .annotate(n=Count("id"), scanned=Count("id", filter=_SCANNED))
         .values_list("dossier_id", "n", "scanned")
     }
     results = _result_dossiers(dossier_filter)
+    ratings = _ratings(dossier_filter)
+    threshold = satisfied_from()
     out = {}
     for pk, agency_id, version_id, channel, due_at, timeliness in rows:
         online_capable, with_fee = traits.get(version_id, (False, False))
@@ -110,17 +162,85 @@ def _dossier_facts(dossier_filter: Q) -> dict[int, tuple[int, int, DossierFacts]
         out[pk] = (
             agency_id,
             version_id,
-            DossierFacts(
+            _make_facts(
                 channel=channel,
-                online_capable=online_capable,
-                with_fee=with_fee,
-                digitised=n > 0 and scanned == n,
-                result_digital=pk in results,
                 due_at=due_at,
                 timeliness=timeliness,
+                online_capable=online_capable,
+                with_fee=with_fee,
+                documents=n,
+                scanned=scanned,
+                result_digital=pk in results,
+                rating=ratings.get(pk),
+                threshold=threshold,
             ),
         )
     return out
+
+
+_SCANNED = Q(file__isnull=False) & ~Q(file="")
+
+
+def _one_dossier_facts(dossier_id: int) -> tuple[int, int, DossierFacts] | None:
+    """The same as ``_dossier_facts`` for one dossier, in one query (the per-event path)."""
+    from motcua.portal.models import Rating
+    from motcua.workflow.models import StepAttachment
+
+    def count(condition: Q | None = None) -> Subquery:
+        return Subquery(
+            DossierDocument.objects.filter(condition or Q(), dossier_id=OuterRef("pk"))
+            .order_by()
+            .values("dossier_id")
+            .annotate(n=Count("id"))
+            .values("n")[:1]
+        )
+
+    rating = Rating.objects.filter(dossier_id=OuterRef("pk"))
+    row = (
+        Dossier.objects.filter(pk=dossier_id)
+        .annotate(
+            f_with_fee=Exists(FeeLine.objects.filter(version_id=OuterRef("procedure_version_id"), amount__gt=0)),
+            f_documents=count(),
+            f_scanned=count(_SCANNED),
+            f_result=Exists(StepAttachment.objects.filter(dossier_id=OuterRef("pk"), kind=StepAttachment.Kind.RESULT)),
+            f_score=Subquery(rating.values("score")[:1]),
+            f_rated_at=Subquery(rating.values("created_at")[:1]),
+        )
+        .values_list(
+            "competent_agency_id",
+            "procedure_version_id",
+            "channel",
+            "due_at",
+            "timeliness",
+            "procedure_version__online_level",
+            "f_with_fee",
+            "f_documents",
+            "f_scanned",
+            "f_result",
+            "f_score",
+            "f_rated_at",
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    agency_id, version_id, channel, due_at, timeliness, level, with_fee, n, scanned, result, score, rated_at = row
+    return (
+        agency_id,
+        version_id,
+        _make_facts(
+            channel=channel,
+            due_at=due_at,
+            timeliness=timeliness,
+            online_capable=level is not None and level != ProcedureVersion.OnlineLevel.NONE,
+            with_fee=with_fee,
+            documents=n or 0,
+            scanned=scanned or 0,
+            result_digital=result,
+            rating=(score, rated_at) if score is not None else None,
+            threshold=satisfied_from(),
+        ),
+    )
 
 
 def _on_pk(dossier_filter: Q) -> Q:
@@ -134,20 +254,40 @@ def _events(dossier_filter: Q) -> dict[int, list[Event]]:
     so the rebuild does not decode millions of JSON documents)."""
     rows = (
         DossierEvent.objects.filter(dossier_filter)
-        .annotate(due=KeyTextTransform("due_at", "data"), verdict=KeyTextTransform("timeliness", "data"))
-        .values_list("dossier_id", "pk", "action", "from_status", "to_status", "at", "due", "verdict")
+        .annotate(
+            due=KeyTextTransform("due_at", "data"),
+            verdict=KeyTextTransform("timeliness", "data"),
+            paid_channel=Case(When(action=DossierEvent.Action.FEE_PAID, then=KeyTextTransform("channel", "data"))),
+            txn_ref=Case(When(action=DossierEvent.Action.FEE_PAID, then=KeyTextTransform("txn_ref", "data"))),
+        )
+        .values_list(
+            "dossier_id", "pk", "action", "from_status", "to_status", "at", "due", "verdict", "paid_channel", "txn_ref"
+        )
         .order_by()
     )
     out: dict[int, list[Event]] = defaultdict(list)
-    for dossier_id, pk, action, from_status, to_status, at, due, verdict in rows.iterator(chunk_size=5000):
-        data: dict[str, Any] = {}
-        # A JSON null reads as NULL on PostgreSQL but as the text "null" through SQLite's ->> operator.
-        if due and due != "null":
-            data["due_at"] = due
-        if verdict and verdict != "null":
-            data["timeliness"] = verdict
-        out[dossier_id].append(Event(action, from_status, to_status, at, data, pk))
+    for dossier_id, pk, action, from_status, to_status, at, *data in rows.iterator(chunk_size=5000):
+        out[dossier_id].append(Event(action, from_status, to_status, at, facts.event_data(*data), pk))
     return out
+
+
+def _event(instance: DossierEvent) -> Event:
+    """The fold's view of a just-saved event: the same as ``_events`` reads back from SQL."""
+    data = instance.data or {}
+    fee = instance.action == DossierEvent.Action.FEE_PAID
+    return Event(
+        instance.action,
+        instance.from_status,
+        instance.to_status,
+        instance.at,
+        facts.event_data(
+            data.get("due_at"),
+            data.get("timeliness"),
+            data.get("channel") if fee else None,
+            data.get("txn_ref") if fee else None,
+        ),
+        instance.pk,
+    )
 
 
 # --- applying contributions -----------------------------------------------------------------------
@@ -167,6 +307,34 @@ def _increment(model, key: dict[str, Any], counts: dict[str, int]) -> None:
         model.objects.filter(**key).update(**changes)
 
 
+def _upsert(model, period_field: str, agency_id: int, version_id: int, rows: dict[date, dict[str, int]]) -> None:
+    """Add each day's (or month's) counts to its summary row in one statement: INSERT … ON CONFLICT
+    DO UPDATE adding the new values (PostgreSQL and SQLite), rows in key order so that two bookers
+    lock them in the same order; other databases fall back to one update (or insert) per row."""
+    rows = {key: counts for key, counts in sorted(rows.items()) if counts}
+    if not rows:
+        return
+    if connection.vendor not in ("postgresql", "sqlite"):
+        for key, counts in rows.items():
+            _increment(model, {period_field: key, "agency_id": agency_id, "procedure_version_id": version_id}, counts)
+        return
+    qn = connection.ops.quote_name
+    table = qn(model._meta.db_table)
+    keys = [qn(model._meta.get_field(name).column) for name in (period_field, "agency", "procedure_version")]
+    columns = [qn(column) for column in COLUMNS]
+    placeholders = "(" + ", ".join(["%s"] * (3 + len(COLUMNS))) + ")"
+    params: list[Any] = []
+    for key, counts in rows.items():
+        params += [key, agency_id, version_id, *(counts.get(column, 0) for column in COLUMNS)]
+    sql = (
+        f"INSERT INTO {table} ({', '.join(keys + columns)}) VALUES {', '.join([placeholders] * len(rows))} "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET "
+        + ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
 def _by_month(contribution: Contribution) -> dict[date, dict[str, int]]:
     months: dict[date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for day, counts in contribution.items():
@@ -176,23 +344,42 @@ def _by_month(contribution: Contribution) -> dict[date, dict[str, int]]:
 
 
 def _apply(agency_id: int, version_id: int, contribution: Contribution) -> None:
-    for day, counts in contribution.items():
-        _increment(DailyFigures, {"day": day, "agency_id": agency_id, "procedure_version_id": version_id}, counts)
-    for month, counts in _by_month(contribution).items():
-        _increment(MonthlyFigures, {"month": month, "agency_id": agency_id, "procedure_version_id": version_id}, counts)
+    _upsert(DailyFigures, "day", agency_id, version_id, contribution)
+    _upsert(MonthlyFigures, "month", agency_id, version_id, _by_month(contribution))
 
 
-def book_dossier(dossier_id: int) -> None:
-    """Bring the summaries in line with the dossier's event log (called for every new event)."""
-    with transaction.atomic():
+def book_dossier(dossier_id: int, event: DossierEvent | None = None) -> None:
+    """Bring the summaries in line with the dossier's log after ``event`` was saved (or after a
+    change that is not an event, such as a rating, when ``event`` is None): fold only the new
+    event when the stored position allows it, else the whole log (see the module docstring)."""
+    # No savepoint of our own: we run inside the event's transaction and fail with it.
+    with transaction.atomic(savepoint=False):
         booking = DossierBooking.objects.select_for_update().filter(dossier_id=dossier_id).first()
-        dossier_filter = Q(dossier_id=dossier_id)
-        found = _dossier_facts(dossier_filter).get(dossier_id)
+        found = _one_dossier_facts(dossier_id)
         if found is None:
             return
         agency_id, version_id, dossier_facts = found
-        new = facts.fold(_events(dossier_filter).get(dossier_id, []), dossier_facts)
-        old = facts.from_json(booking.contribution) if booking else {}
+        position = facts.Fold.from_json(booking.state) if booking is not None else None
+        new_event = _event(event) if event is not None and event.pk is not None else None
+        if (
+            booking is not None
+            and position is not None
+            and new_event is not None
+            and position.facts == dossier_facts
+            and position.follows(new_event)
+            and (booking.agency_id, booking.procedure_version_id) == (agency_id, version_id)
+        ):
+            delta, position = position.step(new_event)
+            _apply(agency_id, version_id, delta)
+            fields = ["state"]
+            if delta:
+                booking.contribution = facts.to_json(facts.add(facts.from_json(booking.contribution), delta))
+                fields.append("contribution")
+            booking.state = position.to_json()
+            booking.save(update_fields=fields)
+            return
+        dossier_filter = Q(dossier_id=dossier_id)
+        new, position = facts.fold_all(_events(dossier_filter).get(dossier_id, []), dossier_facts)
         if booking is None:
             _apply(agency_id, version_id, new)
             DossierBooking.objects.create(
@@ -200,8 +387,10 @@ def book_dossier(dossier_id: int) -> None:
                 agency_id=agency_id,
                 procedure_version_id=version_id,
                 contribution=facts.to_json(new),
+                state=position.to_json(),
             )
             return
+        old = facts.from_json(booking.contribution)
         if (booking.agency_id, booking.procedure_version_id) == (agency_id, version_id):
             _apply(agency_id, version_id, facts.difference(old, new))
         else:
@@ -210,6 +399,7 @@ def book_dossier(dossier_id: int) -> None:
             _apply(agency_id, version_id, new)
         booking.agency_id, booking.procedure_version_id = agency_id, version_id
         booking.contribution = facts.to_json(new)
+        booking.state = position.to_json()
         booking.save()
 
 
@@ -253,7 +443,7 @@ def _step_key(booking_or_run, day: date) -> dict[str, Any]:
 def book_step_run(step_run) -> None:
     """Count a finished step (or a consulted agency's opinion) once; take the count back if the row
     is reopened or changed."""
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         booking = StepBooking.objects.select_for_update().filter(step_run_id=step_run.pk).first()
         if booking is not None:
             _increment(StepFigures, _step_key(booking, booking.day), {c: -n for c, n in booking.counts.items()})
@@ -321,7 +511,7 @@ def _rebuild_dossiers(chunk_size: int, progress: ProgressCallback | None) -> int
     totals: dict[tuple[date, int, int], list[int]] = {}
     index = {column: i for i, column in enumerate(COLUMNS)}
     booked = 0
-    booking_fields = ["dossier", "agency", "procedure_version", "contribution"]
+    booking_fields = ["dossier", "agency", "procedure_version", "contribution", "state"]
     for low in range(first, last + 1, chunk_size):
         chunk = Q(dossier_id__gte=low, dossier_id__lt=low + chunk_size)
         events = _events(chunk)
@@ -330,16 +520,24 @@ def _rebuild_dossiers(chunk_size: int, progress: ProgressCallback | None) -> int
             bookings = []
             for dossier_id, dossier_events in events.items():
                 agency_id, version_id, one = dossier_facts[dossier_id]
-                contribution = facts.fold(dossier_events, one)
+                contribution, position = facts.fold_all(dossier_events, one)
                 for day, counts in contribution.items():
                     row = totals.get((day, agency_id, version_id))
                     if row is None:
                         row = totals[(day, agency_id, version_id)] = [0] * len(COLUMNS)
                     for column, n in counts.items():
                         row[index[column]] += n
-                bookings.append((dossier_id, agency_id, version_id, json.dumps(facts.to_json(contribution))))
+                bookings.append(
+                    (
+                        dossier_id,
+                        agency_id,
+                        version_id,
+                        json.dumps(facts.to_json(contribution)),
+                        json.dumps(position.to_json()),
+                    )
+                )
             if connection.vendor != "postgresql":
-                bookings = [(d, a, v, json.loads(c)) for d, a, v, c in bookings]
+                bookings = [(d, a, v, json.loads(c), json.loads(p)) for d, a, v, c, p in bookings]
             _write(DossierBooking, booking_fields, bookings)
             booked += len(bookings)
         if progress is not None:
@@ -408,6 +606,41 @@ def rebuild(*, chunk_size: int = 5000, progress: ProgressCallback | None = None)
         dossiers = _rebuild_dossiers(chunk_size, progress)
         steps = _rebuild_steps()
     return {"dossiers": dossiers, "steps": steps}
+
+
+# --- daily digest ---------------------------------------------------------------------------------
+
+#: An unsent claim older than this is taken as a run that died while sending: it may be claimed again.
+DIGEST_CLAIM_TIMEOUT = timedelta(minutes=15)
+
+
+def claim_digest(leader, unit, day: date, *, now: datetime | None = None) -> bool:
+    """Reserve the digest of ``day`` for ``leader`` before sending it: True for the one caller that
+    may send it; False when it was sent already or another run is sending it (the unique row
+    decides, also between two schedulers running at once)."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            DigestDelivery.objects.create(leader=leader, unit=unit, day=day, claimed_at=now)
+        return True
+    except IntegrityError:
+        pass
+    # Taken over only if the earlier claim is stale and still unsent (one UPDATE decides the race).
+    return bool(
+        DigestDelivery.objects.filter(
+            leader=leader, day=day, sent_at__isnull=True, claimed_at__lt=now - DIGEST_CLAIM_TIMEOUT
+        ).update(claimed_at=now, unit=unit)
+    )
+
+
+def digest_sent(leader, day: date, *, now: datetime | None = None) -> None:
+    """Stamp the digest of ``day`` as sent to ``leader``."""
+    DigestDelivery.objects.filter(leader=leader, day=day).update(sent_at=now or timezone.now())
+
+
+def release_digest(leader, day: date) -> None:
+    """Give up an unsent claim (the mail failed), so that the next run tries again."""
+    DigestDelivery.objects.filter(leader=leader, day=day, sent_at__isnull=True).delete()
 
 
 # --- settings -------------------------------------------------------------------------------------

@@ -10,15 +10,15 @@ PDF), kept as exports any leader of the province can download and sign. It is re
 ``daily_digest`` (07:00 Monday–Friday) sends each unit's leaders one e-mail on the unit's working
 days: received, resolved and overdue counts of the unit's scope since the previous working day
 (read from the summary tables) and the overdue dossiers each leader may see. It is idempotent per
-day and unit: the units already served today are read back from today's runs of the job (the
-outcome message lists them), so a manual re-run or a second scheduler sends nothing twice.
+leader and day: each mail is claimed in ``DigestDelivery`` (one row per leader and day, unique)
+before it is sent and stamped once sent, so a manual re-run or a second scheduler sends nothing
+twice, whatever the job's outcome text says; a failed mail gives its claim back and is retried.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -101,20 +101,6 @@ def monthly_report() -> str:
 
 
 DIGEST_JOB = "daily_digest"
-_SENT = re.compile(r"sent units \[([0-9, ]*)\]")
-
-
-def _units_served(day: date) -> set[int]:
-    """Units whose digest of ``day`` went out: read back from the outcome of the runs of that day's slots."""
-    from motcua.integrations.models import JobRun
-
-    start = timezone.make_aware(datetime.combine(day, time.min))
-    runs = JobRun.objects.filter(job__name=DIGEST_JOB, slot__gte=start, slot__lt=start + timedelta(days=1))
-    served: set[int] = set()
-    for message in runs.values_list("message", flat=True):
-        for match in _SENT.finditer(message):
-            served.update(int(n) for n in match.group(1).replace(" ", "").split(",") if n)
-    return served
 
 
 def _previous_working_day(calendar, day: date) -> date:
@@ -153,12 +139,11 @@ def _digest_mail(leader, scope: selectors.Scope, since: date, day: date) -> tupl
 
 
 def send_daily_digest(day: date | None = None) -> str:
-    """One e-mail per leader of every unit that works on ``day`` and was not served yet today."""
+    """One e-mail per leader of every unit that works on ``day``, unless already sent that day."""
     from motcua.org.models import Role, User
     from motcua.worktime.selectors import calendar_for_unit
 
     day = day or timezone.localdate()
-    served = _units_served(day)
     leaders_by_unit: dict[int, list] = {}
     leaders = User.objects.filter(is_active=True, roles__role=Role.LEADER, unit__isnull=False).exclude(email="")
     for leader in leaders.select_related("unit").distinct().order_by("unit__path", "email"):
@@ -166,9 +151,6 @@ def send_daily_digest(day: date | None = None) -> str:
     organisation = selectors.Organisation()
     sent, failed, skipped = [], [], 0
     for unit_id, unit_leaders in leaders_by_unit.items():
-        if unit_id in served:
-            skipped += 1
-            continue
         unit = unit_leaders[0].unit
         calendar = calendar_for_unit(unit)
         if not calendar.is_working_day(day):
@@ -178,15 +160,23 @@ def send_daily_digest(day: date | None = None) -> str:
             continue
         scope = selectors.Scope(unit=unit, organisation=organisation, agency_ids=agency_ids)
         since = _previous_working_day(calendar, day)
-        try:
-            for leader in unit_leaders:
+        unit_sent = False
+        for leader in unit_leaders:
+            if not services.claim_digest(leader, unit, day):
+                skipped += 1
+                continue
+            try:
                 subject, body = _digest_mail(leader, scope, since, day)
                 send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [leader.email])
-        except Exception as exc:  # one unit's mail failure must not stop the others; retried next run
-            log.exception("Daily digest of unit %s failed", unit_id)
-            failed.append(f"{unit_id} ({type(exc).__name__}: {exc})")
-            continue
-        sent.append(unit_id)
+            except Exception as exc:  # one mail failure must not stop the others; retried next run
+                log.exception("Daily digest of unit %s to %s failed", unit_id, leader.email)
+                services.release_digest(leader, day)
+                failed.append(f"{unit_id} ({type(exc).__name__}: {exc})")
+                continue
+            services.digest_sent(leader, day)
+            unit_sent = True
+        if unit_sent:
+            sent.append(unit_id)
     message = f"{day.isoformat()}: sent units [{', '.join(map(str, sent))}]; already sent {skipped}"
     if failed:
         message += f"; failed units {', '.join(failed)}"

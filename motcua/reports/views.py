@@ -68,18 +68,22 @@ def _query(scope: selectors.Scope, period: periods.Period, **extra) -> str:
 
 
 def _period_choices(period: periods.Period) -> list[tuple[str, str]]:
+    """The current month so far first, then every period of last year, this year and the next
+    that has begun (a period not yet closed is marked "so far")."""
+    today = timezone.localdate()
+    current = periods.clamp(periods.containing(today, selectors.period_first_day()), today)
+    out = [(current.key(), _("This month so far (%(label)s)") % {"label": period_label(current)})]
     year = period.year
-    out = []
+    candidates = []
     for y in (year - 1, year, year + 1):
-        out += [(periods.Period("month", y, m).key(), _("Month %(m)s/%(y)s") % {"m": m, "y": y}) for m in range(1, 13)]
-        out += [
-            (periods.Period("quarter", y, q).key(), _("Quarter %(q)s/%(y)s") % {"q": q, "y": y}) for q in range(1, 5)
-        ]
-        out += [
-            (periods.Period("half", y).key(), _("6 months %(y)s") % {"y": y}),
-            (periods.Period("nine", y).key(), _("9 months %(y)s") % {"y": y}),
-            (periods.Period("year", y).key(), _("Year %(y)s") % {"y": y}),
-        ]
+        candidates += [periods.Period("month", y, m) for m in range(1, 13)]
+        candidates += [periods.Period("quarter", y, q) for q in range(1, 5)]
+        candidates += [periods.Period(kind, y) for kind in ("half", "nine", "year")]
+    for candidate in candidates:
+        candidate = periods.Period(candidate.kind, candidate.year, candidate.number, selectors.period_first_day())
+        if candidate.key() == current.key() or (candidate.start > today and candidate.key() != period.key()):
+            continue
+        out.append((candidate.key(), period_label(periods.clamp(candidate, today))))
     return out
 
 
@@ -105,6 +109,13 @@ def _filters(request: HttpRequest, scope: selectors.Scope, period: periods.Perio
 
 
 def period_label(period: periods.Period) -> str:
+    label = _closed_label(period)
+    if period.so_far:
+        return _("%(period)s, so far (to %(day)s)") % {"period": label, "day": period.last_day.strftime("%d/%m/%Y")}
+    return label
+
+
+def _closed_label(period: periods.Period) -> str:
     if period.kind == "month":
         return _("Month %(m)s/%(y)s") % {"m": period.number, "y": period.year}
     if period.kind == "quarter":
@@ -143,6 +154,32 @@ TILES = [
 ]
 
 
+#: Figure names of the indicator formulas → the measure listing their dossiers (selectors.MEASURES).
+_FORMULA_MEASURES = {"received_in_period": "received", "resolved": "resolved"}
+
+
+def _measure_of(names: tuple[str, ...]) -> str | None:
+    """The measure whose dossiers make up a formula term, when the term is one listable figure."""
+    if len(names) != 1:
+        return None
+    measure = _FORMULA_MEASURES.get(names[0], names[0])
+    return measure if measure in selectors.MEASURES else None
+
+
+def _indicator_extra(key: str, figures) -> list[tuple[str, object]]:
+    """More figures under an indicator: the satisfaction card also gives the average score and the
+    number of ratings."""
+    if key == "satisfaction":
+        average = figures.average_score
+        return [
+            (_("Average score (1–5)"), "–" if average is None else average),
+            (_("Ratings received"), figures.ratings),
+        ]
+    if key == "online_payment":
+        return [(_("Fees paid"), figures.fees_paid), (_("of which online"), figures.paid_online)]
+    return []
+
+
 @require_GET
 @staff_only
 def dashboard(request: HttpRequest) -> HttpResponse:
@@ -168,6 +205,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
                 "rate": rate,
                 "name": _(indicator.name),
                 "formula": _(rate.variant.text),
+                "numerator_measure": _measure_of(rate.variant.numerator),
+                "denominator_measure": _measure_of(rate.variant.denominator),
+                "extra": _indicator_extra(indicator.key, current),
                 "confirmed": bool(setting and setting.confirmed),
                 "chart": charts.line_chart(
                     labels, [(_(indicator.name), values)], title=_(indicator.name), percent=True

@@ -8,10 +8,11 @@ from datetime import date
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from motcua.org.demo import DEMO_PASSWORD
-from motcua.reports import tasks
+from motcua.reports import periods, tasks
 from motcua.reports.models import ReportExport
 from tests.reports.conftest import BRANCH_BX, BRANCH_VY, LIENBAO, TAMHOP, expected_columns
 
@@ -54,7 +55,9 @@ def test_ii06a_xlsx_has_the_official_layout_and_the_hand_counts(history, django_
     rows = sheet_rows(b"".join(response.streaming_content))
     assert rows[1][0] == "Biểu số II.06a/VPCP/KSTT"
     assert rows[3][0] == "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH"
-    assert rows[4][0] == "Kỳ báo cáo: Tháng 11/2026 (từ ngày 01/11/2026 đến ngày 30/11/2026)"
+    # November 2026 is read so far (to today) while it is not closed; the hand counts are the same.
+    last = periods.clamp(periods.Period("month", 2026, 11), timezone.localdate()).last_day
+    assert rows[4][0] == f"Kỳ báo cáo: Tháng 11/2026 (từ ngày 01/11/2026 đến ngày {last:%d/%m/%Y})"
     assert rows[7][2] == "Số hồ sơ nhận giải quyết" and rows[7][6] == "Số hồ sơ đã giải quyết"
     assert rows[9][:4] == ["(1)", "(2)", "(3)", "(4)"]
     by_label = {}

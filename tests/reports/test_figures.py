@@ -126,9 +126,11 @@ def test_indicators_use_the_flows(history):
     digitised = rate(october, "digitised_dossiers")
     assert (digitised.numerator, digitised.denominator) == (1, 7)  # only A5 came with its scan
     fee = rate(october, "online_payment")
-    assert (fee.numerator, fee.denominator, fee.value) == (0, 2, 0)  # C1, C2 have a fee; no payments exist yet
+    assert (fee.numerator, fee.denominator, fee.value) == (0, 0, None)  # no fee paid in October: no figure
+    with_fee = rate(october, "online_payment", "with_fee")
+    assert (with_fee.numerator, with_fee.denominator) == (0, 2)  # C1, C2 have a fee
     satisfaction = rate(october, "satisfaction")
-    assert (satisfaction.denominator, satisfaction.value) == (0, None)  # no ratings exist yet: no figure, not 0 %
+    assert (satisfaction.denominator, satisfaction.value) == (0, None)  # no rating in October: no figure, not 0 %
     september = selectors.figures(admin_scope(), month(9))
     assert rate(september, "digitised_dossiers").numerator == 2
 

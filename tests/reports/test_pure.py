@@ -207,3 +207,46 @@ def test_chart_is_an_svg_with_gaps_for_missing_values():
     )
     assert svg.startswith("<svg") and svg.endswith("</svg>")
     assert "Tỷ lệ &lt;đúng hạn&gt;" in svg and svg.count("<circle") == 2
+
+
+@settings(max_examples=300, deadline=None)
+@given(histories(), st.data())
+def test_folding_one_event_at_a_time_from_the_stored_position_equals_the_whole_fold(events, data):
+    """What ``services.book_dossier`` does on the usual path: keep the position (through its JSON
+    form, as the booking stores it), fold each new event alone and add its delta; payments are
+    mixed in. The sum equals the fold of the whole log, and so does the position reached."""
+    moment = events[-1].at
+    for seq in range(len(events) + 1, len(events) + 1 + data.draw(st.integers(0, 2))):
+        moment += timedelta(hours=data.draw(st.integers(0, 50)))
+        paid = data.draw(st.sampled_from([{"txn_ref": "GW1"}, {"channel": "counter"}, {}]))
+        events.append(ev("fee_paid", events[-1].to_status, events[-1].to_status, moment, seq, **paid))
+    facts_ = DossierFacts(rating_score=data.draw(st.integers(1, 5)), rating_at=at(20, 9))
+    contribution, position = {}, facts.Fold(facts_)
+    for event in events:
+        assert position.follows(event)
+        delta, position = position.step(event)
+        contribution = facts.add(contribution, delta)
+        position = facts.Fold.from_json(position.to_json())
+    whole, reached = facts.fold_all(events, facts_)
+    rating = {at(20, 9).date(): {"ratings": 1, "rating_score_sum": facts_.rating_score}}
+    if facts_.rating_score >= 4:
+        rating[at(20, 9).date()]["ratings_satisfied"] = 1
+    assert facts.add(contribution, rating) == whole
+    assert reached == position
+    # An event dated before the last one folded is not folded alone (the service refolds the log).
+    assert not position.follows(ev("withdrawn", "received", "withdrawn", events[0].at - timedelta(hours=1), 99))
+
+
+def test_payments_count_by_channel():
+    events = [
+        ev("received", "", "received", at(16, 9), 1),
+        ev("fee_requested", "in_process", "waiting_for_payment", at(16, 10), 2),
+        ev("fee_paid", "waiting_for_payment", "in_process", at(16, 11), 3, txn_ref="GW1"),
+        ev("fee_paid", "waiting_for_payment", "in_process", at(17, 11), 4, channel="counter", txn_ref="X"),
+        ev("fee_paid", "waiting_for_payment", "in_process", at(17, 12), 5),
+        ev("fee_paid", "waiting_for_payment", "in_process", at(17, 13), 6, channel="online"),
+    ]
+    out = facts.fold(events, DossierFacts(rating_score=3, rating_at=at(18, 9)))
+    assert out[date(2026, 11, 16)]["fees_paid"] == 1 and out[date(2026, 11, 16)]["paid_online"] == 1
+    assert out[date(2026, 11, 17)]["fees_paid"] == 3 and out[date(2026, 11, 17)]["paid_online"] == 1
+    assert out[date(2026, 11, 18)] == {"ratings": 1, "rating_score_sum": 3}  # 3 is below "satisfied"
