@@ -24,6 +24,7 @@ from motcua.catalog.models import Field, ProcedureVersion
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.lifecycle import Status
 from motcua.dossiers.models import DossierDocument
+from motcua.integrations.payments import selectors as fee_selectors
 from motcua.org.models import AdministrativeLevel, Agency, Role
 from motcua.portal import selectors, services
 
@@ -368,6 +369,7 @@ def dossier(request: HttpRequest, pk: int) -> HttpResponse:
             "can_rate": item.status == Status.RETURNED and not hasattr(item, "rating"),
             "verify_url": _verify_url(),
             "results": selectors.results(item),
+            "fees": fee_selectors.fees_of_dossier(request.user, item.pk),
             "notice": request.GET.get("sent") or request.GET.get("supplemented") or request.GET.get("rated"),
         },
         status=422 if errors else 200,
