@@ -30,8 +30,8 @@ class FeeRequestAdmin(ReadOnly):
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnly):
-    list_display = ["txn_ref", "fee_request", "amount", "status", "method", "created_at"]
-    list_filter = ["status"]
+    list_display = ["txn_ref", "fee_request", "amount", "status", "channel", "method", "collected_by", "created_at"]
+    list_filter = ["status", "channel"]
 
 
 @admin.register(PaymentNotification)

@@ -60,14 +60,36 @@ class FeeRequest(models.Model):
         return f"{self.dossier} — {self.amount} VND"
 
 
+class CounterMethod(models.TextChoices):
+    """How a fee is paid at the one-stop counter (cash, a bank transfer, a card at the desk's POS)."""
+
+    CASH = "cash", _("Cash")
+    TRANSFER = "transfer", _("Bank transfer")
+    CARD = "card", _("Card (POS at the desk)")
+
+
+#: The payment method as printed on the e-receipt. The receipt is an official Vietnamese document whose
+#: template is written in Vietnamese, so its wording does not follow the interface language.
+RECEIPT_METHOD = {
+    CounterMethod.CASH: "Tiền mặt",
+    CounterMethod.TRANSFER: "Chuyển khoản",
+    CounterMethod.CARD: "Thẻ",
+}
+
+
 class Payment(models.Model):
-    """One attempt to pay a fee request through the gateway; a failed attempt can be followed by another."""
+    """One attempt to pay a fee request: through the gateway (a failed attempt can be followed by another),
+    or collected at the counter by a clerk (born paid, with the method and who collected it)."""
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
         PAID = "paid", _("paid")
         FAILED = "failed", _("failed")
         EXPIRED = "expired", _("expired")
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("paid online")
+        COUNTER = "counter", _("paid at the counter")
 
     fee_request = models.ForeignKey(FeeRequest, on_delete=models.PROTECT, related_name="payments")
     txn_ref = models.CharField(_("transaction reference"), max_length=40, unique=True)
@@ -76,6 +98,15 @@ class Payment(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     gateway_trans_id = models.CharField(_("gateway transaction"), max_length=64, blank=True)
     method = models.CharField(_("payment method"), max_length=40, blank=True)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices, default=Channel.ONLINE)
+    collected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("collected by"),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
 

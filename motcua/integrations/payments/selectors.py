@@ -6,7 +6,7 @@ from django.db.models import Prefetch, QuerySet
 
 from motcua.dossiers.selectors import dossiers_visible_to
 from motcua.dossiers.services import is_applicant
-from motcua.integrations.payments.models import FeeRequest, Payment, Receipt
+from motcua.integrations.payments.models import CounterMethod, FeeRequest, Payment, Receipt
 from motcua.org.models import Role, User
 
 FEE_ROLES = (Role.CLERK, Role.SPECIALIST, Role.LEADER)
@@ -60,7 +60,8 @@ def fee_lines(dossier) -> tuple[list[dict], Decimal]:
 
 def fee_panel(user: User, dossier) -> dict:
     """What the staff dossier page shows about fees: the requests with their attempts and receipts, and
-    whether this user may request (the dossier in process, a fee in the procedure, none open) or cancel."""
+    whether this user may request (the dossier in process, a fee in the procedure, none open), cancel, or
+    record a payment made at the counter."""
     from motcua.dossiers.lifecycle import Status
 
     if not user.is_authenticated or not dossiers_visible_to(user).filter(pk=dossier.pk).exists():
@@ -86,4 +87,7 @@ def fee_panel(user: User, dossier) -> dict:
         "total": total,
         "can_request": can_request,
         "can_cancel": allowed and dossier.status == Status.WAITING_FOR_PAYMENT,
+        # The applicant pays at the desk: the same people record it (a waiting fee, see the template).
+        "can_collect": allowed,
+        "counter_methods": CounterMethod.choices,
     }

@@ -1,4 +1,5 @@
-"""State changes for fees: request, start a payment, apply a gateway notice, issue and cancel receipts.
+"""State changes for fees: request, start a payment, apply a gateway notice, record a payment at the counter,
+issue and cancel receipts.
 
 The IPN may arrive several times and out of order: the payment row is locked, a paid payment is
 never changed again, one receipt per paid payment (a partial unique constraint backs it up).
@@ -25,14 +26,16 @@ from motcua.dossiers.models import Dossier, DossierEvent
 from motcua.dossiers.selectors import dossiers_visible_to
 from motcua.integrations.payments.gateway import Gateway, InvalidChecksum, default_gateway
 from motcua.integrations.payments.models import (
+    RECEIPT_METHOD,
     CollectingUnit,
+    CounterMethod,
     FeeRequest,
     Payment,
     PaymentNotification,
     Receipt,
     ReceiptSeries,
 )
-from motcua.integrations.payments.selectors import fee_lines, may_handle_fee
+from motcua.integrations.payments.selectors import FEE_ROLES, fee_lines, may_handle_fee
 from motcua.org.models import Role, User
 
 log = logging.getLogger("motcua.payments")
@@ -197,23 +200,94 @@ def _apply(payment: Payment | None, notice) -> tuple[str, str]:
     return out.APPLIED, "paid"
 
 
-def _mark_dossier_paid(fee: FeeRequest, payment: Payment, receipt: Receipt, now: datetime) -> None:
+def _mark_dossier_paid(
+    fee: FeeRequest,
+    payment: Payment,
+    receipt: Receipt,
+    now: datetime,
+    *,
+    actor: User | None = None,
+    ip: str | None = None,
+    data: dict | None = None,
+) -> None:
+    """The dossier goes back to processing and the FEE_PAID event says how it was paid.
+
+    Online payments have no actor (the gateway's notice, on the citizen's behalf) and carry the gateway's
+    transaction; counter payments name the clerk who collected. The reports read ``channel``.
+    """
     dossier = Dossier.objects.select_for_update().get(pk=fee.dossier_id)
     from_status = dossier.status
     if from_status == Status.WAITING_FOR_PAYMENT:
         lifecycle.check_transition(from_status, Status.IN_PROCESS)
         dossier.status = Status.IN_PROCESS
         dossier.save(update_fields=["status"])
+    if data is None:
+        data = {"channel": "online", "txn_ref": payment.txn_ref}
     dossier_services._record(
         dossier,
-        actor=None,
-        role=Role.CITIZEN,
+        actor=actor,
+        role=Role.CITIZEN if actor is None else dossier_services._role_of(actor, *FEE_ROLES),
         action=Action.FEE_PAID,
         from_status=from_status,
         at=now,
-        ip=None,
-        data={"txn_ref": payment.txn_ref, "amount": str(fee.amount), "receipt": str(receipt)},
+        ip=ip,
+        data={**data, "amount": str(fee.amount), "receipt": str(receipt)},
     )
+
+
+def record_counter_payment(
+    fee: FeeRequest, *, actor: User, method: str, ip: str | None = None, now: datetime | None = None
+) -> Receipt:
+    """The applicant paid at the one-stop counter (cash, transfer, card at the desk): record it as paid.
+
+    The same path as a gateway payment, in one transaction: a paid Payment row (channel "counter", the
+    method, who collected), one e-receipt with the method printed on it, the dossier back in process,
+    a FEE_PAID event naming the counter channel, and the receipt mailed after the commit. The fee row is
+    locked first, as ``_apply`` does, so a double click (or a gateway notice for an attempt still pending
+    online) waits and then finds the fee paid: the second gets "already paid", the notice is kept as
+    stale and issues no receipt. Returns the receipt.
+    """
+    if not may_handle_fee(actor, fee.dossier):
+        raise PermissionDenied(_("You cannot collect the fee of this dossier."))
+    if method not in CounterMethod.values:
+        raise ValidationError({"method": [_("Choose how the fee was paid at the counter.")]})
+    moment = now or timezone.now()
+    with transaction.atomic():
+        locked = FeeRequest.objects.select_for_update().get(pk=fee.pk)
+        if locked.status == FeeRequest.Status.PAID:
+            raise ValidationError(_("The fee of this dossier has already been paid."))
+        if locked.status != FeeRequest.Status.REQUESTED:
+            raise ValidationError(_("This fee is not waiting for payment."))
+        printed = RECEIPT_METHOD[CounterMethod(method)]
+        payment = Payment.objects.create(
+            fee_request=locked,
+            txn_ref=f"QUAY{uuid.uuid4().hex[:16].upper()}",
+            gateway=Payment.Channel.COUNTER,
+            channel=Payment.Channel.COUNTER,
+            amount=locked.amount,
+            status=Payment.Status.PAID,
+            method=printed,
+            collected_by=actor,
+            completed_at=moment,
+        )
+        locked.status = FeeRequest.Status.PAID
+        locked.paid_at = moment
+        locked.save(update_fields=["status", "paid_at"])
+        receipt = issue_receipt(payment, locked, now=moment)
+        _mark_dossier_paid(
+            locked,
+            payment,
+            receipt,
+            moment,
+            actor=actor,
+            ip=ip,
+            # The method as on the receipt: the dossier's timeline shows it as it is.
+            data={"channel": "counter", "method": printed},
+        )
+        receipt_id = receipt.pk
+        transaction.on_commit(lambda: _enqueue_receipt_mail(receipt_id))
+    fee.refresh_from_db()
+    return receipt
 
 
 def _enqueue_receipt_mail(receipt_id: int) -> None:

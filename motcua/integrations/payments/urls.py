@@ -10,4 +10,5 @@ urlpatterns = [
     path("ipn/", views.ipn, name="ipn"),
     path("staff/dossiers/<int:dossier_id>/fee/", views.staff_request_fee, name="staff-request"),
     path("staff/fees/<int:fee_id>/cancel/", views.staff_cancel_fee, name="staff-cancel"),
+    path("staff/fees/<int:fee_id>/counter/", views.staff_counter_payment, name="staff-counter"),
 ]

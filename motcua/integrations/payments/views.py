@@ -1,5 +1,6 @@
 """Citizen pages: the fee and its pay button, the return page (display only), the receipt; the IPN.
-Staff: request or cancel the fee from the dossier page (POST, CSRF-protected, scope-checked)."""
+Staff: request or cancel the fee, or record its payment at the counter, from the dossier page (POST,
+CSRF-protected, scope-checked)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -126,4 +127,21 @@ def staff_cancel_fee(request: HttpRequest, fee_id: int) -> HttpResponse:
         fee.dossier,
         lambda: services.cancel_fee(fee, actor=request.user, reason=reason, ip=ip),
         _("The fee request was cancelled."),
+    )
+
+
+@login_required
+@require_POST
+def staff_counter_payment(request: HttpRequest, fee_id: int) -> HttpResponse:
+    """The "collect at the counter" form: the applicant paid at the desk, the e-receipt is issued."""
+    fee = FeeRequest.objects.select_related("dossier").filter(pk=fee_id).first()
+    if fee is None or not dossiers_visible_to(request.user).filter(pk=fee.dossier_id).exists():
+        raise Http404
+    ip = request.META.get("REMOTE_ADDR")
+    method = request.POST.get("method", "")[:20]
+    return _staff_action(
+        request,
+        fee.dossier,
+        lambda: services.record_counter_payment(fee, actor=request.user, method=method, ip=ip),
+        _("The fee was collected at the counter and the e-receipt issued."),
     )
