@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.lifecycle import Status
-from motcua.dossiers.models import DossierEvent
 from motcua.integrations.payments import services as payments
 from motcua.integrations.payments.simulator import GatewaySimulator
 from motcua.org.models import User
@@ -50,17 +49,9 @@ def pay_online(sim, fee) -> None:
     assert payments.handle_notice(sim.notice_for(payment.txn_ref, "00", 1, f"GW{payment.pk}")) == "applied"
 
 
-def pay_at_counter(dossier, clerk) -> None:
-    """A fee paid in cash at the counter: the payments app has no counter service yet, so the event
-    is recorded the way such a service would (a fee_paid move naming the counter channel)."""
-    dossier_services._transition(
-        dossier,
-        actor=clerk,
-        to_status=Status.IN_PROCESS,
-        action=DossierEvent.Action.FEE_PAID,
-        expected_from={Status.WAITING_FOR_PAYMENT},
-        data={"channel": "counter", "amount": "50000"},
-    )
+def pay_at_counter(fee, clerk) -> None:
+    """A fee paid in cash at the counter, through the payments app's counter service."""
+    payments.record_counter_payment(fee, actor=clerk, method="cash")
 
 
 @pytest.fixture
@@ -73,7 +64,7 @@ def paid_and_rated(history, gateway_sim):
         dossier_services.start_processing(dossier, actor=centre)
         fee = payments.request_fee(dossier, actor=centre)
         if key == "E3":
-            pay_at_counter(dossier, centre)
+            pay_at_counter(fee, centre)
         else:
             pay_online(gateway_sim, fee)
         extra[key] = dossier
