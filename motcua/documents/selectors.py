@@ -10,12 +10,13 @@ import functools
 from datetime import datetime
 
 from cryptography import x509
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Prefetch, Q, QuerySet, Value, When
 from django.template import Template
 from django.utils import timezone
 
 from motcua.documents import pki, registry, sandbox
 from motcua.documents.models import (
+    DocumentSignature,
     IssuedDocument,
     RevocationList,
     SigningCertificate,
@@ -115,3 +116,35 @@ def trust_roots() -> list[x509.Certificate]:
 
 def revocation_lists() -> list[x509.CertificateRevocationList]:
     return [pki.load_crl(r.crl_pem) for r in RevocationList.objects.all()]
+
+
+def result_documents(dossier) -> QuerySet[IssuedDocument]:
+    """The dossier's results signed from the workflow (not the forms issued at the counter), newest first."""
+    return IssuedDocument.objects.filter(dossier=dossier, form_key="", signatures__isnull=False).distinct()
+
+
+def unsealed_result(dossier, agency: Agency) -> IssuedDocument | None:
+    """The newest result of ``agency`` signed by its leader that does not bear the agency seal yet."""
+    return (
+        result_documents(dossier)
+        .filter(agency=agency, signatures__certificate__kind=SigningCertificate.Kind.PERSONAL)
+        .exclude(signatures__certificate__kind=SigningCertificate.Kind.SEAL)
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+
+
+def dossier_documents(user, dossier) -> list[IssuedDocument]:
+    """The documents of ``dossier`` that ``user`` may see, oldest first, with their signatures and signers."""
+    return list(
+        documents_visible_to(user)
+        .filter(dossier=dossier)
+        .select_related("agency")
+        .prefetch_related(
+            Prefetch(
+                "signatures",
+                queryset=DocumentSignature.objects.select_related("signer", "certificate").order_by("signed_at", "pk"),
+            )
+        )
+        .order_by("created_at", "pk")
+    )

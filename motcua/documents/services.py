@@ -20,6 +20,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pyhanko.pdf_utils.misc import PdfError
 
 from motcua.documents import conf, context, pki, registry, rendering, sandbox, selectors
 from motcua.documents.models import (
@@ -451,6 +452,24 @@ def _next_field_name(document: IssuedDocument, kind: str) -> str:
     return f"{prefix}{number}"
 
 
+def _signed_and_checked(
+    pdf: bytes, *, certificate: SigningCertificate, reason: str, location: str, field_name: str, visible: bool
+) -> bytes:
+    """``pdf`` with the certificate's new signature in ``field_name``, re-validated as a whole file.
+
+    This is where the outside world may be called (a remote service, a timestamp server): never
+    call it with a transaction open (invariant 6)."""
+    appearance = Appearance(box=STAMP_BOXES[certificate.kind]) if visible else None
+    signed = signer_for(certificate).sign(
+        pdf, reason=reason, location=location, field_name=field_name, appearance=appearance
+    )
+    report = verify_pdf(signed, trust_roots=selectors.trust_roots(), crls=selectors.revocation_lists())
+    broken = [s for s in report.signatures if not (s.intact and s.valid)]
+    if report.outcome != Outcome.SIGNED or broken or report.signatures[-1].field_name != field_name:
+        raise SigningError(_("The signed file did not pass validation; it was not stored."))
+    return signed
+
+
 def sign_document(
     document: IssuedDocument,
     *,
@@ -477,21 +496,16 @@ def sign_document(
     if before_sha != document.sha256:
         raise SigningError(_("The stored file does not match its record; it was not signed."))
     field_name = _next_field_name(document, certificate.kind)
-    appearance = Appearance(box=STAMP_BOXES[certificate.kind]) if visible else None
     if not reason:
         reason = _("Agency seal") if certificate.kind == SigningCertificate.Kind.SEAL else _("Approved")
-    signer = signer_for(certificate)
-    signed = signer.sign(
+    signed = _signed_and_checked(
         before,
+        certificate=certificate,
         reason=reason,
         location=location or context.place_name(document.agency.unit.name),
         field_name=field_name,
-        appearance=appearance,
+        visible=visible,
     )
-    report = verify_pdf(signed, trust_roots=selectors.trust_roots(), crls=selectors.revocation_lists())
-    broken = [s for s in report.signatures if not (s.intact and s.valid)]
-    if report.outcome != Outcome.SIGNED or broken or report.signatures[-1].field_name != field_name:
-        raise SigningError(_("The signed file did not pass validation; it was not stored."))
     moment = now or timezone.now()
     name = _store(document, signed, "da-ky.pdf")
     try:
@@ -519,3 +533,257 @@ def sign_document(
         _discard(name)
         raise
     return SignOutcome(locked, signature)
+
+
+# --- the dossier's result, signed from the workflow -----------------------------------------------------
+#
+# Two phases, because a signature may call the outside world (a remote service where the signer confirms
+# on a phone, a timestamp server) and invariant 6 forbids that inside the transaction that moves the
+# dossier and locks its row:
+#
+# 1. ``prepare_result`` / ``prepare_seal``, with NO transaction open: every refusal that can be known
+#    beforehand (certificate, permission, unreadable PDF), then the signature itself. The outcome is
+#    signed bytes held in memory; nothing is stored, so a signature that is never committed has no effect.
+# 2. ``commit_signature``, inside the caller's transaction (after it re-checked its own state): re-checks
+#    the certificate and the document, stores the file and writes the rows. The stored file's name is
+#    appended to ``stored`` so that the caller removes it when its transaction rolls back.
+#
+# Every refusal is a ValidationError (shown next to the action) or a PermissionDenied.
+
+
+def certificate_problem(actor, kind: str, agency: Agency | None, moment: datetime) -> str:
+    """Why ``actor`` has no usable certificate of ``kind``: revoked, expired, not yet valid, or none at all."""
+    own = SigningCertificate.objects.filter(user=actor, kind=kind, is_active=True)
+    if kind == SigningCertificate.Kind.SEAL and agency is not None:
+        own = own.filter(agency=agency)
+    revoked = own.filter(revoked_at__isnull=False).order_by("-revoked_at").first()
+    expired = own.filter(not_after__lte=moment).order_by("-not_after").first()
+    early = own.filter(not_before__gt=moment).order_by("not_before").first()
+    if revoked is not None:
+        return _("Your certificate “%(label)s” was revoked on %(date)s: it cannot sign.") % {
+            "label": revoked.label,
+            "date": timezone.localtime(revoked.revoked_at).strftime("%d/%m/%Y"),
+        }
+    if expired is not None:
+        return _("Your certificate “%(label)s” expired on %(date)s: ask for a new one before signing.") % {
+            "label": expired.label,
+            "date": timezone.localtime(expired.not_after).strftime("%d/%m/%Y"),
+        }
+    if early is not None:
+        return _("Your certificate “%(label)s” is only valid from %(date)s.") % {
+            "label": early.label,
+            "date": timezone.localtime(early.not_before).strftime("%d/%m/%Y"),
+        }
+    if kind == SigningCertificate.Kind.SEAL:
+        return _("You hold no valid digital seal of %(agency)s: the result cannot be sealed.") % {
+            "agency": agency.name if agency is not None else "—"
+        }
+    return _("You have no valid digital signing certificate: ask the administrator to register yours.")
+
+
+def result_certificate(
+    actor, kind: str = SigningCertificate.Kind.PERSONAL, agency: Agency | None = None, now: datetime | None = None
+) -> SigningCertificate | None:
+    """The certificate ``actor`` signs a result with: their own PERSONAL one, or the SEAL of ``agency``."""
+    usable = selectors.usable_certificates(actor, now).filter(kind=kind)
+    if kind == SigningCertificate.Kind.SEAL:
+        usable = usable.filter(agency=agency)
+    return usable.first()
+
+
+def _require_certificate(actor, kind: str, agency: Agency | None, moment: datetime) -> SigningCertificate:
+    certificate = result_certificate(actor, kind, agency, moment)
+    if certificate is None:
+        raise ValidationError({"signature": [certificate_problem(actor, kind, agency, moment)]})
+    return certificate
+
+
+@dataclass(frozen=True)
+class PreparedSignature:
+    """A signature made and validated but not stored: ``commit_signature`` keeps it, or nothing does."""
+
+    signed: bytes
+    sha256_before: str
+    certificate: SigningCertificate
+    actor: Any
+    field_name: str
+    reason: str
+    agency: Agency
+    #: The document that was signed; None for a result PDF that is not kept yet (a new IssuedDocument).
+    document_id: int | None = None
+    dossier: Any = None
+    title: str = ""
+
+
+def _free_field_name(pdf: bytes, kind: str, taken: set[str]) -> str:
+    """The first ``KyDuyetN``/``DongDauN`` used neither by a signature row nor by a field already in ``pdf``."""
+    from motcua.documents.signing.base import existing_field_names, writer_for
+
+    taken = taken | existing_field_names(writer_for(pdf))
+    number = 1
+    while f"{FIELD_PREFIX[kind]}{number}" in taken:
+        number += 1
+    return f"{FIELD_PREFIX[kind]}{number}"
+
+
+def _sign_for_result(pdf: bytes, *, certificate: SigningCertificate, reason: str, agency: Agency, taken: set[str]):
+    """(field name, signed bytes), with pyHanko's and the signer's failures as the ValidationError an action shows."""
+    try:
+        field_name = _free_field_name(pdf, certificate.kind, taken)
+        signed = _signed_and_checked(
+            pdf,
+            certificate=certificate,
+            reason=reason,
+            location=context.place_name(agency.unit.name),
+            field_name=field_name,
+            visible=True,
+        )
+    except SigningError as exc:
+        raise ValidationError({"signature": [str(exc)]}) from exc
+    except (PdfError, ValueError, KeyError, TypeError) as exc:  # pyHanko on a PDF it cannot extend
+        logger.warning("Signing a result of agency %s failed: %r", agency.pk, exc)
+        raise ValidationError(
+            {"signature": [_("This PDF cannot be signed (%(problem)s); attach another one.") % {"problem": exc}]}
+        ) from exc
+    return field_name, signed
+
+
+def prepare_result(pdf: bytes, *, actor, dossier, agency: Agency, title: str) -> PreparedSignature:
+    """Sign ``pdf`` (the result or draft the leader approves) with the actor's own valid PERSONAL
+    certificate, visible stamp, reason "Approved", and re-validate it, without storing anything.
+
+    Call it with no transaction open. Raises before any signing when the actor has no such
+    certificate (none, expired, revoked), may not act for the dossier or agency, or the PDF cannot
+    be read. The certificate must be valid now, on the real clock: that is when the signature is made
+    (pyHanko stamps it with this time), whatever moment the move itself is recorded at."""
+    certificate = _require_certificate(actor, SigningCertificate.Kind.PERSONAL, None, timezone.now())
+    if dossier is not None and not dossiers_visible_to(actor).filter(pk=dossier.pk).exists():
+        raise PermissionDenied(_("You may not add documents to this dossier."))
+    if not (is_system_admin(actor) or unit_in_scope(actor, agency.unit)):
+        raise PermissionDenied(_("You may not add documents for this agency."))
+    if not pdf:
+        raise ValidationError({"attachments": [_("There is no PDF of the result to sign: attach it (PDF).")]})
+    report = verify_pdf(pdf, trust_roots=[])
+    if report.outcome in (Outcome.NOT_PDF, Outcome.BROKEN, Outcome.ENCRYPTED):
+        raise ValidationError(
+            {"attachments": [_("The PDF of the result cannot be read: %(problem)s") % {"problem": report.message}]}
+        )
+    reason = _("Approved")
+    field_name, signed = _sign_for_result(pdf, certificate=certificate, reason=reason, agency=agency, taken=set())
+    return PreparedSignature(
+        signed=signed,
+        sha256_before=pki.sha256_hex(pdf),
+        certificate=certificate,
+        actor=actor,
+        field_name=field_name,
+        reason=reason,
+        agency=agency,
+        dossier=dossier,
+        title=normalize(title)[:500],
+    )
+
+
+def prepare_seal(document: IssuedDocument, *, actor, agency: Agency) -> PreparedSignature:
+    """Add the seal of ``agency`` (the document clerk's SEAL certificate) to a result the leader
+    signed, as a second incremental signature that leaves the first one intact, without storing
+    anything. Call it with no transaction open; like ``prepare_result``, on the real clock."""
+    certificate = _require_certificate(actor, SigningCertificate.Kind.SEAL, agency, timezone.now())
+    if not selectors.documents_visible_to(actor).filter(pk=document.pk).exists():
+        raise PermissionDenied(_("You may not sign this document."))
+    document = IssuedDocument.objects.get(pk=document.pk)  # the current version
+    kinds = set(document.signatures.values_list("certificate__kind", flat=True))
+    if SigningCertificate.Kind.PERSONAL not in kinds:
+        raise ValidationError({"signature": [_("The result has not been signed by the leader yet.")]})
+    if SigningCertificate.Kind.SEAL in kinds:
+        raise ValidationError({"signature": [_("The result already bears the agency seal.")]})
+    before = read_document(document)
+    if pki.sha256_hex(before) != document.sha256:
+        raise ValidationError({"signature": [_("The stored file does not match its record; it was not signed.")]})
+    reason = _("Agency seal")
+    taken = set(document.signatures.values_list("field_name", flat=True))
+    field_name, signed = _sign_for_result(before, certificate=certificate, reason=reason, agency=agency, taken=taken)
+    return PreparedSignature(
+        signed=signed,
+        sha256_before=document.sha256,
+        certificate=certificate,
+        actor=actor,
+        field_name=field_name,
+        reason=reason,
+        agency=agency,
+        document_id=document.pk,
+    )
+
+
+def commit_signature(
+    prepared: PreparedSignature, *, stored: list[str], title: str = "", now: datetime | None = None
+) -> SignOutcome:
+    """Keep a prepared signature: the new IssuedDocument (a result) or the document's new version (a
+    seal), and its DocumentSignature row. Call it inside the transaction that records the move, after
+    that transaction re-checked its own state; ``title`` replaces the document's title when set.
+
+    Refuses (ValidationError) when the certificate was deactivated or revoked meanwhile, or the
+    document changed since it was signed; the stored file is appended to ``stored`` so that the
+    caller removes it if its transaction rolls back."""
+    moment = now or timezone.now()
+    certificate = SigningCertificate.objects.select_related("agency").get(pk=prepared.certificate.pk)
+    if not certificate.is_active or certificate.revoked_at is not None or certificate.user_id != prepared.actor.pk:
+        raise ValidationError(
+            {"signature": [_("Your certificate “%(label)s” can no longer sign.") % {"label": certificate.label}]}
+        )
+    with transaction.atomic():
+        if prepared.document_id is None:
+            document = IssuedDocument(
+                title=title or prepared.title,
+                dossier=prepared.dossier,
+                agency=prepared.agency,
+                created_by=prepared.actor,
+                created_at=moment,
+            )
+            old_name = ""
+        else:
+            document = IssuedDocument.objects.select_for_update().get(pk=prepared.document_id)
+            if document.sha256 != prepared.sha256_before:
+                raise ValidationError(
+                    {"signature": [_("Someone else signed this document meanwhile; open it again and sign.")]}
+                )
+            old_name = document.file.name
+            if title:
+                document.title = normalize(title)[:500]
+        name = _store(document, prepared.signed, "da-ky.pdf")
+        stored.append(name)
+        document.file.name = name
+        document.sha256, document.size, document.updated_at = (
+            pki.sha256_hex(prepared.signed),
+            len(prepared.signed),
+            moment,
+        )
+        document.save()
+        signature = DocumentSignature.objects.create(
+            document=document,
+            certificate=certificate,
+            signer=prepared.actor,
+            field_name=prepared.field_name,
+            mode=certificate.mode,
+            reason=prepared.reason,
+            signed_at=moment,
+            sha256_before=prepared.sha256_before,
+            sha256_after=document.sha256,
+        )
+        if old_name:
+            transaction.on_commit(lambda: _discard(old_name))
+    return SignOutcome(document, signature)
+
+
+def signed_event_data(outcome: SignOutcome) -> dict[str, Any]:
+    """The RESULT_SIGNED event's data: which document, how to verify it, who signed with what."""
+    signature, certificate = outcome.signature, outcome.signature.certificate
+    return {
+        "document": outcome.document.pk,
+        "title": outcome.document.title,
+        "verification_token": outcome.document.token,
+        "signer": signature.signer.full_name,
+        "certificate": certificate.subject_name,
+        "certificate_fingerprint": certificate.fingerprint,
+        "signature_kind": certificate.kind,
+        "signature_field": signature.field_name,
+    }

@@ -627,12 +627,27 @@ def _event_data(event: DossierEvent) -> list[tuple[str, str]]:
         "comment": _("Comment"),
         "step_due_at": _("Step due"),
         "to": _("Next step"),
+        # RESULT_SIGNED: the signed result, who signed it with which certificate, where to verify it.
+        "title": _("Signed document"),
+        "signer": _("Signed by"),
+        "certificate": _("Certificate holder"),
+        "certificate_fingerprint": _("Certificate fingerprint (SHA-256)"),
+        "signature_kind": _("Signature kind"),
+        "signature_field": _("Signature field"),
+        "verification_token": _("Verification page"),
     }
+    signature_kinds = {"personal": _("personal signature"), "seal": _("agency seal")}
     rows = []
     for key, value in (event.data or {}).items():
         if key in WORKFLOW_DETAIL_KEYS or (key == "attachments" and not value):
             continue  # the workflow's technical keys: the control sheet shows them readably
-        if key == "to" and isinstance(value, dict):
+        if event.action == DossierEvent.Action.RESULT_SIGNED and key == "document":
+            continue  # the row's id: the verification page below identifies the document
+        if key == "signature_kind":
+            shown = str(signature_kinds.get(value, value))
+        elif key == "verification_token":
+            shown = reverse("documents:verify-token", args=[value])
+        elif key == "to" and isinstance(value, dict):
             shown = str(value.get("step_name") or value.get("step") or "—")
         elif key == "channel":
             shown = str(dict(Dossier._meta.get_field("channel").choices).get(value, value))

@@ -67,6 +67,12 @@ def _move(key: str, source: str, target: str, action: str, label: str, role: str
     return {"key": key, "from": source, "to": target, "action": action, "label": label, "role": role, **extra}
 
 
+def _submit(key: str, source: str, label: str, **extra) -> dict:
+    """The specialist's "Trình lãnh đạo…": the draft must be attached, so that the leader always has
+    the result to sign with "Phê duyệt, ký" (which signs the newest draft or result of the run)."""
+    return _move(key, source, "phe-duyet", "forward", label, Role.SPECIALIST, requires_attachment=True, **extra)
+
+
 def _closing(leader_step: str, clerk_step: str, back_to: str) -> list[dict]:
     """The transitions every demo process ends with: approve → stamp → desk; reject → refusal."""
     return [
@@ -80,7 +86,7 @@ def _closing(leader_step: str, clerk_step: str, back_to: str) -> list[dict]:
 def _local(name: str, specialist: int, leader: int, clerk: int, supplement: bool = True) -> dict:
     """A procedure resolved by the agency that receives it (commune civil status, certification)."""
     transitions = [
-        _move("trinh", "tham-dinh", "phe-duyet", "forward", "Trình lãnh đạo", Role.SPECIALIST),
+        _submit("trinh", "tham-dinh", "Trình lãnh đạo"),
         *_closing("phe-duyet", "van-thu", "tham-dinh"),
     ]
     if supplement:
@@ -117,13 +123,10 @@ def _household_business() -> dict:
             _end("tu-choi", "Trả văn bản từ chối", "refusal"),
         ],
         "transitions": [
-            _move(
+            _submit(
                 "trinh",
                 "tham-dinh",
-                "phe-duyet",
-                "forward",
                 "Trình lãnh đạo",
-                Role.SPECIALIST,
                 condition="form.von_kinh_doanh < 10000000000",
             ),
             _move(
@@ -135,7 +138,7 @@ def _household_business() -> dict:
                 Role.SPECIALIST,
                 condition="form.von_kinh_doanh >= 10000000000",
             ),
-            _move("trinh-sau-kiem-tra", "kiem-tra-von", "phe-duyet", "forward", "Trình lãnh đạo", Role.SPECIALIST),
+            _submit("trinh-sau-kiem-tra", "kiem-tra-von", "Trình lãnh đạo"),
             _move("bo-sung", "tham-dinh", "", "request_supplement", "Yêu cầu bổ sung", Role.SPECIALIST),
             *_closing("phe-duyet", "van-thu", "tham-dinh"),
         ],
@@ -184,18 +187,15 @@ def _land() -> dict:
                 Role.SPECIALIST,
                 condition="form.dien_tich > 300",
             ),
-            _move(
+            _submit(
                 "trinh-so",
                 "chi-nhanh",
-                "phe-duyet",
-                "forward",
                 "Trình lãnh đạo Sở (đến 300 m²)",
-                Role.SPECIALIST,
                 condition="form.dien_tich <= 300",
             ),
             _move("tra-xa", "chi-nhanh", "xa-xac-nhan", "return", "Trả lại UBND xã", Role.SPECIALIST),
             _move("bo-sung", "chi-nhanh", "", "request_supplement", "Yêu cầu bổ sung", Role.SPECIALIST),
-            _move("trinh-ld", "van-phong", "phe-duyet", "forward", "Trình lãnh đạo Sở", Role.SPECIALIST),
+            _submit("trinh-ld", "van-phong", "Trình lãnh đạo Sở"),
             *_closing("phe-duyet", "van-thu", "chi-nhanh"),
         ],
     }
@@ -230,7 +230,7 @@ def _merit() -> dict:
             _move("len-tinh", "huyen", "so", "transfer", "Chuyển Sở LĐ-TB&XH", Role.SPECIALIST),
             _move("tra-xa", "huyen", "xa-xac-nhan", "return", "Trả lại UBND xã", Role.SPECIALIST),
             _move("bo-sung", "huyen", "", "request_supplement", "Yêu cầu bổ sung", Role.SPECIALIST),
-            _move("trinh", "so", "phe-duyet", "forward", "Trình lãnh đạo Sở", Role.SPECIALIST),
+            _submit("trinh", "so", "Trình lãnh đạo Sở"),
             *_closing("phe-duyet", "van-thu", "so"),
         ],
     }
@@ -248,7 +248,7 @@ def _criminal_record() -> dict:
             _end("tu-choi", "Trả văn bản từ chối", "refusal"),
         ],
         "transitions": [
-            _move("trinh", "tra-cuu", "phe-duyet", "forward", "Trình lãnh đạo Sở", Role.SPECIALIST),
+            _submit("trinh", "tra-cuu", "Trình lãnh đạo Sở"),
             _move("bo-sung", "tra-cuu", "", "request_supplement", "Yêu cầu bổ sung", Role.SPECIALIST),
             *_closing("phe-duyet", "van-thu", "tra-cuu"),
         ],

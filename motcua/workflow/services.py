@@ -396,10 +396,11 @@ def definition_of(run: WorkflowRun) -> Definition:
     return definition
 
 
-def _current(run: WorkflowRun) -> StepRun | None:
+def _current(run: WorkflowRun, *, lock: bool = True) -> StepRun | None:
+    """The run's open main step, row-locked unless ``lock`` is False (a read outside any transaction)."""
+    rows = StepRun.objects.select_for_update(of=("self",)) if lock else StepRun.objects.all()
     return (
-        StepRun.objects.select_for_update(of=("self",))
-        .filter(run=run, parent__isnull=True, finished_at__isnull=True)
+        rows.filter(run=run, parent__isnull=True, finished_at__isnull=True)
         .select_related("agency", "department", "assignee")
         .first()
     )
@@ -713,8 +714,8 @@ def _already_handled(run: WorkflowRun, step_key: str | None = None, step_run_id:
     )
 
 
-def _require_open(locked: Dossier, run: WorkflowRun, expected_step: int | None) -> StepRun:
-    current = _current(run)
+def _require_open(locked: Dossier, run: WorkflowRun, expected_step: int | None, *, lock: bool = True) -> StepRun:
+    current = _current(run, lock=lock)
     if expected_step is not None and (current is None or current.pk != expected_step):
         raise _already_handled(run, step_run_id=expected_step) or WorkflowConflict(
             _("This step of the dossier is no longer open; reload it to see where it is now.")
@@ -820,10 +821,16 @@ def act(
     files = clean_attachments(attachments)
     if action == ANSWER:
         return answer(dossier, user=user, comment=text, files=files, now=moment, ip=ip, expected_step=expected_step)
+    # The signature (maybe a remote service waiting for the signer's phone) is made before the
+    # transaction that locks the dossier (invariant 6); the transaction re-checks that the step it
+    # was made for is still the open one and held by the same user, and only then stores it.
+    prepared = _prepare_signature(dossier, user, action, text, files, expected_step)
+    if prepared is not None:
+        expected_step = prepared.step_run_id
     stored: list[str] = []
     try:
         with transaction.atomic():
-            move = _take(dossier, user, action, text, files, moment, ip, expected_step, stored)
+            move = _take(dossier, user, action, text, files, moment, ip, expected_step, stored, prepared)
     except BaseException:
         _discard(stored)
         raise
@@ -831,21 +838,20 @@ def act(
     return move
 
 
-def _take(
-    dossier: Dossier,
+def _check_move(
+    locked: Dossier,
+    run: WorkflowRun,
+    definition: Definition,
+    current: StepRun,
     user: User,
     action: str,
     comment: str,
     files: list[_Upload],
-    moment: datetime,
-    ip: str | None,
-    expected_step: int | None,
-    stored: list[str],
-) -> Move:
-    locked = _lock(dossier)
-    run = _run_of(locked)
-    definition = definition_of(run)
-    current = _require_open(locked, run, expected_step)
+) -> TransitionDef:
+    """The transition ``action`` if ``user`` may take it now from ``current``; every refusal raises.
+
+    Run twice for a signing move: once before the signature is made (no transaction, no lock) so
+    that nobody signs for a move that would be refused, and again under the dossier's lock."""
     transition = definition.transition(action)
     if transition is None:
         raise ValidationError({"action": [_("“%(action)s” is not an action of this workflow.") % {"action": action}]})
@@ -886,6 +892,26 @@ def _take(
                 _("Waiting for opinions: %(answered)s of the %(needed)s needed have answered.")
                 % {"answered": answered, "needed": needed}
             )
+    return transition
+
+
+def _take(
+    dossier: Dossier,
+    user: User,
+    action: str,
+    comment: str,
+    files: list[_Upload],
+    moment: datetime,
+    ip: str | None,
+    expected_step: int | None,
+    stored: list[str],
+    prepared: "_PreparedSignature | None" = None,
+) -> Move:
+    locked = _lock(dossier)
+    run = _run_of(locked)
+    definition = definition_of(run)
+    current = _require_open(locked, run, expected_step)
+    transition = _check_move(locked, run, definition, current, user, action, comment, files)
 
     if transition.stays:
         return _request_supplement(locked, run, current, transition, user, comment, files, moment, ip, stored)
@@ -908,6 +934,9 @@ def _take(
     opened = _open(run, locked, target, moment, prefer=prefer, sequence=_next_sequence(locked))
     new = opened[0]
     numbered = _number_result(run, current, target, user, moment)
+    signed = _commit_signature(locked, run, current, transition, moment, stored, prepared)
+    if signed:
+        _record(locked, user, Action.RESULT_SIGNED, moment, ip, signed)
     _record(
         locked,
         user,
@@ -934,6 +963,173 @@ def _take(
         run.save(update_fields=["outcome", "finished_at"])
         dossier_services.mark_result_ready(locked, actor=user, ip=ip, now=moment)
     return Move(dossier=locked, finished=current, current=new, opened=opened)
+
+
+# --- the result's signatures ------------------------------------------------------------------------
+# The signing itself (pyHanko, certificates, storage) is documents.services' business; here only which
+# PDF is signed, under which title, and when. ``act`` calls ``_prepare_signature`` BEFORE its
+# transaction (a remote signer may keep the officer waiting for minutes: invariant 6 forbids holding the
+# dossier's row lock meanwhile); ``_take`` then calls ``_commit_signature`` under the lock, after the
+# move's own checks, and a refusal there rolls everything back (``act`` removes the stored files).
+
+#: The document clerk's moves that register the result and send it on: the seal goes with them (see _seal).
+SEALING_ACTIONS = frozenset({"forward", "approve", "transfer"})
+#: What the leader signs when nothing is attached to the action itself: the newest result or draft of the run.
+SIGNABLE_KINDS = (StepAttachment.Kind.RESULT, StepAttachment.Kind.DRAFT)
+PDF_TYPE = "application/pdf"
+SIGN, SEAL = "sign", "seal"
+
+
+@dataclass(frozen=True)
+class _PreparedSignature:
+    """A signature made for one step run before the transaction; stored only if that step is still open."""
+
+    step_run_id: int
+    kind: str
+    signature: Any  # documents.services.PreparedSignature
+
+
+def results_are_signed() -> bool:
+    """``MOTCUA_SIGN_RESULTS`` (default True): False only where leaders still sign on paper (the
+    transition's ``requires_signature`` is then just recorded, as it was before digital signing)."""
+    return bool(getattr(settings, "MOTCUA_SIGN_RESULTS", True))
+
+
+def result_title(dossier: Dossier, run: WorkflowRun) -> str:
+    """The issued result's title, in the office's language (it is stored, not translated on display)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        if run.result_number:
+            return _("Result of dossier %(code)s, number %(number)s") % {
+                "code": dossier.code,
+                "number": run.result_number,
+            }
+        return _("Result of dossier %(code)s") % {"code": dossier.code}
+
+
+def _signing_kind(transition: TransitionDef, step_run: StepRun) -> str:
+    """SIGN for the leader's signing move, SEAL for the document clerk's registration, else ''.
+
+    A văn thư registers (vào sổ) and seals (đóng dấu) in one act (Decree 30/2020/NĐ-CP, art. 15-16:
+    the clerk checks, numbers, registers and signs the electronic document with the agency's digital
+    signature when issuing it), so the seal goes with the clerk's move rather than with a separate
+    button that could be forgotten."""
+    if transition.stays:
+        return ""
+    if transition.requires_signature and results_are_signed():
+        return SIGN
+    if step_run.role == Role.DOCUMENT_CLERK and transition.action in SEALING_ACTIONS:
+        return SEAL
+    return ""
+
+
+def _pdf_to_sign(run: WorkflowRun, files: list[_Upload]) -> bytes:
+    """The PDF attached to this very action (a result before a draft), else the run's newest result or draft."""
+    attached = [u for u in files if u.kind.content_type == PDF_TYPE and u.category != StepAttachment.Kind.OPINION]
+    if attached:
+        rank = {StepAttachment.Kind.RESULT: 0, StepAttachment.Kind.DRAFT: 1}
+        return min(reversed(attached), key=lambda u: rank.get(u.category, 2)).content
+    newest = (
+        StepAttachment.objects.filter(step_run__run=run, kind__in=SIGNABLE_KINDS, content_type=PDF_TYPE)
+        .order_by("-uploaded_at", "-pk")
+        .first()
+    )
+    if newest is None:
+        raise ValidationError(
+            {
+                "attachments": [
+                    _(
+                        "There is no PDF of the result to sign: attach it to this action, "
+                        "or attach it earlier as a draft or a result."
+                    )
+                ]
+            }
+        )
+    with newest.file.open("rb") as handle:
+        return handle.read()
+
+
+def _prepare_signature(
+    dossier: Dossier,
+    user: User,
+    action: str,
+    comment: str,
+    files: list[_Upload],
+    expected_step: int | None,
+) -> _PreparedSignature | None:
+    """The signature (leader) or seal (document clerk) this move needs, made now, with no transaction
+    open and no row locked; None when the move signs nothing.
+
+    The move's own checks run first on an unlocked read, so that nobody is asked to sign (on a
+    phone, possibly) for a move that would be refused; they run again under the lock in ``_take``."""
+    from motcua.documents import selectors as document_selectors
+    from motcua.documents import services as document_services
+
+    fresh = Dossier.objects.select_related("receiving_agency__unit").get(pk=dossier.pk)
+    run = _run_of(fresh)
+    definition = definition_of(run)
+    transition = definition.transition(action)
+    if transition is None:
+        return None  # _take says so
+    current = _require_open(fresh, run, expected_step, lock=False)
+    kind = _signing_kind(transition, current)
+    if not kind:
+        return None
+    _check_move(fresh, run, definition, current, user, action, comment, files)
+    if kind == SIGN:
+        signature = document_services.prepare_result(
+            _pdf_to_sign(run, files),
+            actor=user,
+            dossier=fresh,
+            agency=current.agency,
+            title=result_title(fresh, run),
+        )
+    else:
+        # Only a result of the clerk's own agency is sealed: a decision another agency signed is
+        # received and registered, never stamped with our seal.
+        document = document_selectors.unsealed_result(fresh, current.agency)
+        if document is None:
+            return None
+        signature = document_services.prepare_seal(document, actor=user, agency=current.agency)
+    return _PreparedSignature(step_run_id=current.pk, kind=kind, signature=signature)
+
+
+def _changed_while_signing() -> WorkflowConflict:
+    return WorkflowConflict(_("The dossier changed while the result was being signed; reload it and act again."))
+
+
+def _commit_signature(
+    locked: Dossier,
+    run: WorkflowRun,
+    step_run: StepRun,
+    transition: TransitionDef,
+    moment: datetime,
+    stored: list[str],
+    prepared: _PreparedSignature | None,
+) -> dict[str, Any] | None:
+    """Store the signature prepared for this move (under the dossier's lock), as the RESULT_SIGNED
+    event's data; None when the move signs nothing. Refuses when what was signed is no longer what
+    the move needs (another step, another result)."""
+    from motcua.documents import selectors as document_selectors
+    from motcua.documents import services as document_services
+
+    kind = _signing_kind(transition, step_run)
+    if not kind:
+        return None
+    if prepared is not None and (prepared.kind != kind or prepared.step_run_id != step_run.pk):
+        raise _changed_while_signing()
+    if kind == SEAL:
+        document = document_selectors.unsealed_result(locked, step_run.agency)
+        signed_id = prepared.signature.document_id if prepared is not None else None
+        if (document.pk if document is not None else None) != signed_id:
+            raise _changed_while_signing()
+        if document is None:
+            return None
+    elif prepared is None:
+        raise _changed_while_signing()
+    outcome = document_services.commit_signature(
+        prepared.signature, stored=stored, title=result_title(locked, run), now=moment
+    )
+    return {**document_services.signed_event_data(outcome), "step": step_run.step_key}
 
 
 DEFAULT_RESULT_NUMBER_FORMAT = "{number}/{year}/KQ"

@@ -13,7 +13,7 @@ import contextlib
 
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -23,9 +23,9 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from motcua.dossiers.views import _render, clerk_required, staff_required
-from motcua.org.models import User
+from motcua.org.models import Role, User
 from motcua.workflow import selectors, services
-from motcua.workflow.models import StepRun, StepRunKind
+from motcua.workflow.models import StepAttachment, StepRun, StepRunKind
 
 FILTERS = ("", "due_soon", "overdue")
 
@@ -96,6 +96,7 @@ def actions_context(user, dossier) -> dict:
             "kind": action.kind,
             "reason": action.requires_reason,
             "attachment": action.requires_attachment,
+            "signature": action.requires_signature,
             "step_run": action.step_run,
         }
         (engine if action.kind in labels else transitions).append(item)
@@ -114,7 +115,54 @@ def actions_context(user, dossier) -> dict:
         "needs_comment": any(a.kind != services.CLAIM for a in available),
         "expected_step": current.pk if current else "",
         "reassign": reassign,
+        "attachment_kinds": [
+            (k, label) for k, label in StepAttachment.Kind.choices if k != StepAttachment.Kind.OPINION
+        ],
+        "signing": _signing_notes(user, dossier, current, available),
     }
+
+
+def _signing_notes(user, dossier, current: StepRun | None, available) -> list[dict]:
+    """What a signing button will do, said before the click: which certificate signs, or why none can."""
+    from motcua.documents import selectors as document_selectors
+    from motcua.documents import services as document_services
+    from motcua.documents.models import SigningCertificate
+
+    notes = []
+    now = timezone.now()
+    if any(a.requires_signature for a in available):
+        certificate = document_services.result_certificate(user, now=now)
+        if certificate is None:
+            problem = document_services.certificate_problem(user, SigningCertificate.Kind.PERSONAL, None, now)
+            notes.append({"level": "warning", "text": problem})
+        else:
+            notes.append(
+                {
+                    "level": "info",
+                    "text": _("The result will be signed with your certificate “%(label)s” (valid until %(date)s).")
+                    % {
+                        "label": certificate.label,
+                        "date": timezone.localtime(certificate.not_after).strftime("%d/%m/%Y"),
+                    },
+                }
+            )
+    sealing = current is not None and current.role == Role.DOCUMENT_CLERK
+    if sealing and any(a.kind in services.SEALING_ACTIONS for a in available):
+        document = document_selectors.unsealed_result(dossier, current.agency)
+        if document is not None:
+            seal = document_services.result_certificate(user, SigningCertificate.Kind.SEAL, current.agency, now)
+            if seal is None:
+                problem = document_services.certificate_problem(user, SigningCertificate.Kind.SEAL, current.agency, now)
+                notes.append({"level": "warning", "text": problem})
+            else:
+                notes.append(
+                    {
+                        "level": "info",
+                        "text": _("Registering it adds the seal “%(label)s” to “%(title)s”.")
+                        % {"label": seal.label, "title": document.title},
+                    }
+                )
+    return notes
 
 
 def _visible_dossier(user, code: str):
@@ -157,6 +205,15 @@ def _expected(request: HttpRequest) -> int | None:
         return None
 
 
+def _attachments(request: HttpRequest) -> list:
+    """The uploaded files, with the kind the officer chose (draft, result…) when the form sends one."""
+    files = request.FILES.getlist("attachments")
+    kind = request.POST.get("attachment_kind", "")
+    if kind not in StepAttachment.Kind.values:
+        return files
+    return [{"name": f.name, "content": f.read(), "kind": kind} for f in files]
+
+
 @staff_required
 @require_POST
 def act(request: HttpRequest, code: str) -> HttpResponse:
@@ -175,7 +232,7 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
             user=request.user,
             action=action,
             comment=request.POST.get("comment", ""),
-            attachments=request.FILES.getlist("attachments"),
+            attachments=_attachments(request),
             ip=request.META.get("REMOTE_ADDR"),
             expected_step=expected,
         )
@@ -237,6 +294,22 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
         "success",
         200,
     )
+
+
+@staff_required
+@require_GET
+def issued_document(request: HttpRequest, pk: int) -> FileResponse:
+    """Download an issued document (a signed result, a slip): only staff who may see it (documents_visible_to)."""
+    from motcua.documents import selectors as document_selectors
+
+    document = document_selectors.documents_visible_to(request.user).filter(pk=pk).first()
+    if document is None or not document.file:
+        raise Http404(_("No such document is within your scope."))
+    response = FileResponse(document.file.open("rb"), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{document.token}.pdf"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 # --- the counter: results to hand over --------------------------------------------------------------

@@ -27,10 +27,14 @@ DECEMBER, NOVEMBER = Period("month", 2026, 12), Period("month", 2026, 11)
 
 
 @pytest.fixture
-def run(demo_org):
+def run(demo_org, settings):
     """Two dossiers through the three-level workflow (tests/workflow): one resolved on time with an
     electronic result, one left with the district branch past its due moment."""
     from motcua.dossiers import services as dossiers
+
+    # The subject is time per step: the leader's approval is not signed digitally here (signing is
+    # tested in tests/workflow/test_result_signing.py).
+    settings.MOTCUA_SIGN_RESULTS = False
 
     land = land_procedure()
     workflow.replace_definition(land, None, three_levels())

@@ -4,8 +4,10 @@ three-level workflow (commune → district land branch → province), built in t
 Moments are Vietnam time; the demo calendar has no holiday between 30/11 and 11/12/2026.
 """
 
+import functools
 from datetime import datetime
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -189,3 +191,35 @@ def current(dossier: Dossier) -> StepRun | None:
 
 def events(dossier: Dossier) -> list[str]:
     return list(DossierEvent.objects.filter(dossier=dossier).order_by("at", "pk").values_list("action", flat=True))
+
+
+@pytest.fixture
+def paper_signatures(settings):
+    """Leaders' approvals are recorded, not signed digitally (``MOTCUA_SIGN_RESULTS = False``): for
+    tests whose subject is the engine, the clock or the numbering at fixed moments where the demo
+    certificates are not valid. Digital signing is tested in tests/workflow/test_result_signing.py."""
+    settings.MOTCUA_SIGN_RESULTS = False
+
+
+@functools.cache
+def result_pdf(text: str = "QUYẾT ĐỊNH – kết quả giải quyết") -> bytes:
+    """A real one-page A4 PDF (WeasyPrint), as an officer would attach."""
+    import weasyprint
+
+    html = f"<html><body style='font-family: serif'><h1>{text}</h1><p>Ủy ban nhân dân xã Liên Bảo</p></body></html>"
+    return weasyprint.HTML(string=html).write_pdf()
+
+
+@pytest.fixture(scope="session")
+def pki_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("pki")
+
+
+@pytest.fixture
+def pki(org, settings, pki_dir, media):
+    """The demo PKI registered in this test's database (its key files are made once per session,
+    valid from the moment they are made: signing tests use moments after that)."""
+    from motcua.documents import demo as pki_demo
+
+    settings.MOTCUA_PKI_DIR = pki_dir
+    return pki_demo.load()

@@ -158,6 +158,7 @@ def test_english_on_request(workflow, receive, clerk):
     assert response.json()["detail"].startswith("Step “UBND xã xác nhận” is handled by")
 
 
+@pytest.mark.usefixtures("paper_signatures")  # not about signing: see test_result_signing.py
 def test_hand_over_through_the_api(workflow, receive, commune, branch, office, leader, clerk):
     dossier = receive(now=PAST)
     services.act(dossier, user=commune, action="len-huyen", now=at(30, 15, month=11))

@@ -15,6 +15,7 @@ working session that starts strictly after T (the holder's budget starts with th
 Moments are Vietnam time (+07:00).
 """
 
+import base64
 import io
 from contextlib import contextmanager
 from datetime import datetime
@@ -31,14 +32,17 @@ from motcua.dossiers.models import Dossier
 from motcua.org.models import User
 from motcua.workflow import demo
 from motcua.workflow.models import StepRun, Workflow, WorkflowRun
+from tests.workflow.conftest import PDF
 
-pytestmark = pytest.mark.django_db
+# Subject: the demo workflows and their times in June 2026, where the demo certificates are not valid.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("paper_signatures")]
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
 LIENBAO, VINHYEN, VINHYEN_FINANCE, SERVICE_CENTRE = "000.21.31.H62", "000.00.31.H62", "000.02.31.H62", "000.00.24.H62"
 VINHYEN_LAND_BRANCH, LAND_OFFICE, DONRE = "001.01.12.H62", "000.01.12.H62", "000.00.12.H62"
 VINHYEN_LABOUR, DOLISA, JUSTICE = "000.03.31.H62", "000.00.13.H62", "000.00.14.H62"
 APPLICANT = {"full_name": "Nguyễn Văn An", "id_number": "026090001234", "phone": "0912345678"}
 SUPPLEMENT = "supplement-received"  # a move through the dossier API, not a transition
+DRAFT = base64.b64encode(PDF).decode()
 
 
 def at(month: int, day: int, hour: int, minute: int = 0) -> datetime:
@@ -95,6 +99,12 @@ def receive(clerk: str, code: str, form: dict, moment: datetime) -> str:
     return response.json()["code"]
 
 
+def needs_attachment(code: str, action: str) -> bool:
+    """Whether the transition ``action`` of the dossier's workflow run requires an attachment."""
+    definition = WorkflowRun.objects.get(dossier__code=code).definition
+    return any(t["key"] == action and t.get("requires_attachment") for t in definition["transitions"])
+
+
 def drive(code: str, moves: list[tuple]) -> None:
     """Each move: (account, action, moment, comment, expected HTTP status, due of the step it opens)."""
     for email, action, moment, comment, status, new_due in moves:
@@ -103,6 +113,8 @@ def drive(code: str, moves: list[tuple]) -> None:
             response = api.post_json(f"/api/v1/dossiers/{code}/supplement-received", {}, moment)
         else:
             body = {"action": action, "comment": comment}
+            if needs_attachment(code, action):  # "Trình lãnh đạo…": the draft the leader approves
+                body["attachments"] = [{"name": "du-thao.pdf", "content_base64": DRAFT, "kind": "draft"}]
             response = api.post_json(f"/api/v1/dossiers/{code}/transitions", body, moment)
         assert response.status_code == status, (action, response.json())
         if new_due is not None:

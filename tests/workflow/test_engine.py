@@ -6,6 +6,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 
+from motcua.documents import selectors as document_selectors
+from motcua.documents import services as document_services
+from motcua.documents.models import IssuedDocument
+from motcua.documents.verification import verify_pdf
 from motcua.dossiers.lifecycle import Status
 from motcua.dossiers.models import DossierEvent
 from motcua.workflow import services
@@ -22,6 +26,7 @@ from tests.workflow.conftest import (
     current,
     events,
     land_procedure,
+    result_pdf,
     three_levels,
 )
 
@@ -53,7 +58,8 @@ def test_without_a_workflow_the_dossier_stays_received(land, receive):
     assert events(dossier) == ["received"]
 
 
-def test_a_whole_run_with_its_process_control_sheet(workflow, receive, commune, branch, office, leader, clerk):
+def test_a_whole_run_with_its_process_control_sheet(workflow, receive, commune, branch, office, leader, clerk, pki):
+    """The whole result path, the leader's approval signing the office's draft for real (demo PKI)."""
     dossier = receive()
 
     # Commune acts Monday 15:00, a day before its due day (Tue 01/12 11:30): early.
@@ -78,7 +84,7 @@ def test_a_whole_run_with_its_process_control_sheet(workflow, receive, commune, 
         dossier,
         user=office,
         action="trinh-ld",
-        attachments=[{"name": "du-thao.pdf", "content": PDF, "kind": "draft"}],
+        attachments=[{"name": "du-thao.pdf", "content": result_pdf(), "kind": "draft"}],
         now=at(4, 14),
     )
     assert move.finished.timeliness == "late"
@@ -95,6 +101,11 @@ def test_a_whole_run_with_its_process_control_sheet(workflow, receive, commune, 
     # The leader approves Monday 10:00: the result goes to Liên Bảo's counter; the dossier is on time.
     move = services.act(dossier, user=leader, action="duyet", now=at(7, 10))
     assert move.finished.timeliness == "on_time" and move.finished.requires_signature
+    signed = IssuedDocument.objects.get(dossier=dossier)
+    assert (signed.agency.code, signed.created_at) == (DONRE, at(7, 10))
+    assert list(signed.signatures.values_list("signer", flat=True)) == [leader.pk]
+    report = verify_pdf(document_services.read_document(signed), trust_roots=document_selectors.trust_roots())
+    assert report.all_ok and report.signatures[0].signer_name == leader.full_name
     dossier.refresh_from_db()
     assert (dossier.status, dossier.timeliness, dossier.finished_at) == (Status.RESULT_READY, "on_time", at(7, 10))
     result = move.current
@@ -129,6 +140,7 @@ def test_a_whole_run_with_its_process_control_sheet(workflow, receive, commune, 
         "step_transferred",
         "step_transferred",
         "step_forwarded",
+        "result_signed",
         "step_approved",
         "result_ready",
         "result_returned",

@@ -127,6 +127,7 @@ def test_refused_or_other_transitions_take_no_number(issued, clerk, land):
     assert _register(_receive(clerk, land), at(1, 10)) == "1/2026/KQ"
 
 
+@pytest.mark.usefixtures("paper_signatures")  # not about signing: see test_result_signing.py
 def test_a_result_step_reached_by_another_role_is_not_numbered(workflow, receive, commune, branch, office, leader):
     """The shared three-level workflow ends with the leader's approval, not a document clerk: no number."""
     dossier = receive()

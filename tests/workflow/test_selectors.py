@@ -76,6 +76,7 @@ def test_buttons_follow_roles_and_conditions(three, commune, branch, leader):
     assert selectors.available_actions(commune, d1) == []
 
 
+@pytest.mark.usefixtures("paper_signatures")  # not about signing: see test_result_signing.py
 def test_results_wait_at_the_counter(workflow, receive, commune, branch, office, leader, clerk):
     from tests.workflow.conftest import PDF
 

@@ -15,7 +15,7 @@ from motcua.dossiers.lifecycle import Status
 from motcua.org.models import Agency, User, UserRole
 from motcua.workflow import services
 from motcua.workflow.models import StepAttachment
-from tests.workflow.conftest import PDF, counts, current, land_procedure, staff
+from tests.workflow.conftest import PDF, counts, current, land_procedure, result_pdf, staff
 from tests.workflow.test_consultation import JUSTICE, LABOUR, consultation
 
 pytestmark = pytest.mark.django_db
@@ -152,16 +152,20 @@ def test_bad_attachments_are_refused_and_nothing_is_stored(client, workflow, fre
     assert current(dossier).step_key == "lanh-dao"
 
 
-def test_the_counter_hands_over_the_result(client, workflow, fresh, commune, branch, office, leader, clerk):
+def test_the_counter_hands_over_the_result(client, workflow, fresh, commune, branch, office, leader, clerk, pki):
     dossier = fresh()
     services.act(dossier, user=commune, action="len-huyen")
     services.act(dossier, user=branch, action="trinh-tinh")
-    services.act(dossier, user=office, action="trinh-ld", attachments=[{"content": PDF}])
+    services.act(dossier, user=office, action="trinh-ld", attachments=[{"content": result_pdf(), "kind": "draft"}])
     login(client, clerk)
     assert dossier.code not in text_of(client.get(reverse("workflow:results")))
-    services.act(dossier, user=leader, action="duyet")
+    services.act(dossier, user=leader, action="duyet")  # signs the draft with the leader's demo certificate
     page = text_of(client.get(reverse("workflow:results")))
     assert dossier.code in page
+    # The clerk at the counter sees the signed result on the dossier's page.
+    [signed] = dossier.issued_documents.all()
+    detail = text_of(client.get(reverse("dossiers:detail", args=[dossier.code])))
+    assert signed.title in detail and f"Ký: {leader.full_name}" in detail
     # A specialist is no clerk: refused, nothing changes.
     login(client, commune)
     assert client.post(reverse("workflow:hand-over", args=[dossier.code])).status_code == 403
