@@ -1,5 +1,6 @@
 """The citizen portal in Chromium: SSO login at the simulated national provider, online submission with uploads,
 receipt from the clerk's online queue, the supplement answer, the public look-up; axe-core on every portal page.
+The whole journey with the fee and the signed result is test_citizen_journey.py.
 
 The SSO simulator is a real OpenID Connect provider on 127.0.0.1 (motcua/portal/simulators/sso.py);
 the browser follows the real redirects between it and the live server.
@@ -116,8 +117,6 @@ def test_citizen_submits_online_clerk_receives_citizen_supplements_public_lookup
     assert dossier.status == Status.RECEIVED and dossier.code
     desk.wait_for_url(re.compile(re.escape(dossier.code)))
 
-    # PAYMENT (part B): the fee request and the simulated gateway's payment go here.
-
     # 4. The agency asks for a supplement (its own screens belong to the workflow); the citizen answers.
     clerk = User.objects.get(email=CLERK)
     services.start_processing(dossier, actor=clerk)
@@ -130,8 +129,6 @@ def test_citizen_submits_online_clerk_receives_citizen_supplements_public_lookup
     expect(page.locator("#status")).to_have_text(re.compile("đang giải quyết", re.I))
     dossier.refresh_from_db()
     assert dossier.status == Status.IN_PROCESS and dossier.paused_at is None
-
-    # RESULT (documents issue): download and verify the signed result here once it is issued.
 
     # 5. The public look-up: status, due date, next step; nothing personal.
     public = browser.new_context(locale="vi-VN").new_page()
