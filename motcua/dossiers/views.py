@@ -635,6 +635,12 @@ def _event_data(event: DossierEvent) -> list[tuple[str, str]]:
         "signature_kind": _("Signature kind"),
         "signature_field": _("Signature field"),
         "verification_token": _("Verification page"),
+        # Fees: FEE_REQUESTED, FEE_PAID, FEE_CANCELLED.
+        "amount": _("Amount (VND)"),
+        "lines": _("Fees"),
+        "method": _("Payment method"),
+        "receipt": _("E-receipt"),
+        "txn_ref": _("Transaction reference"),
     }
     signature_kinds = {"personal": _("personal signature"), "seal": _("agency seal")}
     rows = []
@@ -653,6 +659,10 @@ def _event_data(event: DossierEvent) -> list[tuple[str, str]]:
             shown = str(dict(Dossier._meta.get_field("channel").choices).get(value, value))
         elif key == "timeliness":
             shown = _timeliness_label(value) or str(value)
+        elif key == "lines" and isinstance(value, list):
+            shown = "; ".join(
+                f"{line.get('name', '')}: {line.get('amount', '')}" for line in value if isinstance(line, dict)
+            )
         else:
             shown = _display(value)
         rows.append((labels.get(key, key), shown))

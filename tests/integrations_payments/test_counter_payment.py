@@ -220,6 +220,11 @@ def test_form_on_the_card_collects_and_then_shows_the_receipt(waiting, clerk):
     assert reverse("payments:receipt", args=[receipt.pk]) in html
     assert f'id="collect-fee-{waiting.pk}"' not in html and "nộp tại quầy · Tiền mặt" in html
     assert "Đã thu phí, lệ phí tại quầy" in html  # the flash message
+    # The timeline says it in words: the fee lines asked, then the amount, method and receipt paid.
+    timeline = html[html.index('class="timeline"') :]
+    for label in ("Phí, lệ phí", "Số tiền (đồng)", "Hình thức thanh toán", "Biên lai điện tử"):
+        assert f"<dt>{label}</dt>" in timeline, label
+    assert "<dd>Tiền mặt</dd>" in timeline and f"<dd>{receipt}</dd>" in timeline
     # A second press: refused with a message, nothing more written.
     client.post(url, {"method": "cash"})
     assert "đã được nộp" in page(client, waiting.dossier)
