@@ -26,6 +26,14 @@ def fee_for(user: User, fee_id: int) -> FeeRequest | None:
     return fee if fee is not None and can_see(user, fee.dossier_id) else None
 
 
+def fee_in_scope(user: User, fee_id: int) -> FeeRequest | None:
+    """A fee of a dossier ``user`` sees as staff (not as its applicant): what the staff fee card acts on."""
+    fee = FeeRequest.objects.select_related("dossier").filter(pk=fee_id).first()
+    if fee is None or not dossiers_visible_to(user).filter(pk=fee.dossier_id).exists():
+        return None
+    return fee
+
+
 def receipt_for(user: User, receipt_id: int) -> Receipt | None:
     receipt = Receipt.objects.select_related("fee_request__dossier").filter(pk=receipt_id).first()
     return receipt if receipt is not None and can_see(user, receipt.fee_request.dossier_id) else None

@@ -16,7 +16,7 @@ from motcua.documents import services as documents
 from motcua.dossiers.lifecycle import IllegalTransition
 from motcua.dossiers.selectors import dossiers_visible_to
 from motcua.integrations.payments import rendering, selectors, services
-from motcua.integrations.payments.models import FeeRequest, Payment, PaymentNotification, Receipt
+from motcua.integrations.payments.models import Payment, PaymentNotification, Receipt
 
 
 @login_required
@@ -117,8 +117,8 @@ def staff_request_fee(request: HttpRequest, dossier_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def staff_cancel_fee(request: HttpRequest, fee_id: int) -> HttpResponse:
-    fee = FeeRequest.objects.select_related("dossier").filter(pk=fee_id).first()
-    if fee is None or not dossiers_visible_to(request.user).filter(pk=fee.dossier_id).exists():
+    fee = selectors.fee_in_scope(request.user, fee_id)
+    if fee is None:
         raise Http404
     ip = request.META.get("REMOTE_ADDR")
     reason = request.POST.get("reason", "")[:1000]
@@ -134,8 +134,8 @@ def staff_cancel_fee(request: HttpRequest, fee_id: int) -> HttpResponse:
 @require_POST
 def staff_counter_payment(request: HttpRequest, fee_id: int) -> HttpResponse:
     """The "collect at the counter" form: the applicant paid at the desk, the e-receipt is issued."""
-    fee = FeeRequest.objects.select_related("dossier").filter(pk=fee_id).first()
-    if fee is None or not dossiers_visible_to(request.user).filter(pk=fee.dossier_id).exists():
+    fee = selectors.fee_in_scope(request.user, fee_id)
+    if fee is None:
         raise Http404
     ip = request.META.get("REMOTE_ADDR")
     method = request.POST.get("method", "")[:20]
