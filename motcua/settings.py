@@ -76,6 +76,11 @@ INSTALLED_APPS = [
     "motcua.reports",
     "motcua.portal",
     "motcua.api",
+    # Citizen accounts (after motcua.portal, whose templates override allauth's).
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "motcua.org.middleware.PasswordExpiryMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -137,7 +143,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "org.User"
 AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "django.contrib.auth.backends.ModelBackend",  # staff at /staff/login/ (Django's own view)
+    "allauth.account.auth_backends.AuthenticationBackend",  # citizens: e-mail or phone + password
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -148,6 +155,78 @@ AUTH_PASSWORD_VALIDATORS = [
 # The seed: a password not changed for 6 months must be changed before work goes on.
 MOTCUA_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("MOTCUA_PASSWORD_MAX_AGE_DAYS", "180"))
 LOGIN_URL = "dossiers:login"
+
+# --- Citizen accounts (django-allauth) -----------------------------------------------------------
+# Citizens sign up and log in at /accounts/ (/login/ and /signup/ lead there); staff never do.
+# Adapters in motcua/portal/adapters.py: phones live on portal.Citizen, codes go out by SMS from a task.
+ACCOUNT_ADAPTER = "motcua.portal.adapters.CitizenAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "motcua.portal.adapters.NationalSSOAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "motcua.portal.forms.CitizenSignupForm"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email", "phone"}
+# E-mail and phone are each optional at sign-up (one of them is required by the form); whichever is
+# given must be verified before the first log-in: the adapter's e-mail stage makes "optional" mandatory
+# for real addresses (allauth's own "mandatory" would require an e-mail from everyone).
+ACCOUNT_SIGNUP_FIELDS = ["email", "phone", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False  # a link in the e-mail
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_PHONE_VERIFICATION_ENABLED = True
+ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 10 * 60  # a code is valid 10 minutes
+ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 5  # then the process ends: log in again for a new code
+ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = 3  # at most 3 new codes per attempt (and the rate limits)
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}  # 6 digits by SMS
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_ON_GET = False
+ACCOUNT_SIGNUP_REDIRECT_URL = "/my/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_RATE_LIMITS = {
+    "login": "30/m/ip",
+    "login_failed": "10/m/ip,5/300s/key",
+    "signup": "10/m/ip",
+    "verify_phone": "1/60s/key,5/h/key,10/m/ip",  # one SMS a minute and five an hour per number
+    "confirm_email": "1/180s/key",
+    "reset_password": "20/m/ip,5/m/key",
+}
+# W001: neither e-mail nor phone is required by itself; CitizenSignupForm requires one of the two.
+SILENCED_SYSTEM_CHECKS = ["account.W001"]
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_AUTO_SIGNUP = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+# The national SSO (VNeID / DVCQG) as allauth's OpenID Connect provider, from the environment:
+# MOTCUA_SSO_SERVER_URL, MOTCUA_SSO_CLIENT_ID, MOTCUA_SSO_CLIENT_SECRET (none set: no SSO button).
+PORTAL_SSO = {
+    "server_url": os.environ.get("MOTCUA_SSO_SERVER_URL", ""),
+    "client_id": os.environ.get("MOTCUA_SSO_CLIENT_ID", ""),
+    "client_secret": os.environ.get("MOTCUA_SSO_CLIENT_SECRET", ""),
+}
+
+
+def sso_providers(conf: dict | None) -> dict:
+    """SOCIALACCOUNT_PROVIDERS for one national SSO app (tests call it with the simulator's address)."""
+    apps = []
+    if conf and conf.get("server_url") and conf.get("client_id"):
+        apps.append(
+            {
+                "provider_id": "vneid",
+                "name": "VNeID",
+                "client_id": conf["client_id"],
+                "secret": conf.get("client_secret", ""),
+                "settings": {"server_url": conf["server_url"], "fetch_userinfo": True, "oauth_pkce_enabled": True},
+            }
+        )
+    return {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "SCOPE": ["openid"], "APPS": apps}}
+
+
+SOCIALACCOUNT_PROVIDERS = sso_providers(PORTAL_SSO)
 
 # --- Language and time ------------------------------------------------------------------------
 LANGUAGE_CODE = "vi"

@@ -18,5 +18,6 @@ urlpatterns = [
     path("payments/", include("motcua.integrations.payments.urls")),
     # Staff start here (the desk, the counter or the search); "/" is the citizen portal.
     path("staff/", dossier_views.home, name="home"),
+    path("accounts/", include("allauth.urls")),  # citizen accounts (django-allauth); staff log in at /staff/login/
     path("", include("motcua.portal.urls")),
 ]

@@ -20,6 +20,7 @@ class Citizen(models.Model):
     phone = models.CharField(_("phone"), max_length=15, blank=True)
     #: The mobile number the citizen logs in with (normalised, 0xxxxxxxxx); unique among accounts.
     login_phone = models.CharField(_("log-in phone"), max_length=10, unique=True, null=True, blank=True)
+    #: When the citizen entered the SMS code django-allauth sent to ``login_phone``.
     phone_verified_at = models.DateTimeField(_("phone verified at"), null=True, blank=True)
     address = models.CharField(_("address"), max_length=500, blank=True)
 
@@ -66,29 +67,3 @@ class Rating(models.Model):
 
     def __str__(self) -> str:
         return f"{self.dossier_id}: {self.score}/5"
-
-
-class PhoneCode(models.Model):
-    """A one-time code sent by SMS to prove a citizen holds a phone number.
-
-    Only a keyed hash of the code is kept (the code has 10^6 values, so a plain hash would be
-    reversed in a second; the key is SECRET_KEY). A newer code replaces the older ones; a code is
-    used once, expires, and dies after a few wrong tries.
-    """
-
-    citizen = models.ForeignKey(Citizen, on_delete=models.CASCADE, related_name="phone_codes")
-    phone = models.CharField(_("phone"), max_length=15, db_index=True)
-    salt = models.CharField(max_length=32)
-    code_hash = models.CharField(max_length=128)
-    created_at = models.DateTimeField(_("created at"), db_index=True)
-    expires_at = models.DateTimeField(_("expires at"))
-    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
-    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("phone verification code")
-        verbose_name_plural = _("phone verification codes")
-        ordering = ["-created_at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.phone} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,15 +1,15 @@
-"""State changes of the portal's own models (ratings); dossier changes live in dossiers.services."""
+"""State changes of the portal's own models: ratings, citizen profiles and log-in phones; dossier changes live
+in dossiers.services. django-allauth runs the account flows and calls the account functions here through
+``motcua.portal.adapters``."""
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from motcua.dossiers.lifecycle import Status
@@ -92,136 +92,123 @@ def citizen_from_claims(claims: dict):
     return user
 
 
-VERIFY_SALT = "motcua.portal.verify-email"
-VERIFY_MAX_AGE = 3 * 24 * 3600
+# --- local accounts (django-allauth calls these through motcua.portal.adapters) ----------------------
+#: Domain of the stand-in address of an account without a real e-mail (Django's User needs a unique one);
+#: ".invalid" can never receive mail (RFC 2606) and no mail is ever sent there (adapters.send_mail).
+PHONE_EMAIL_DOMAIN = "phone.invalid"
 
 
-def register_citizen(
-    *, email: str = "", full_name: str, password: str, phone: str = "", now: datetime | None = None
-) -> tuple[object, str]:
-    """A local citizen account with an e-mail address and/or a mobile number, inactive until one of them
-    is verified; returns (user, e-mail token or "").
+def has_real_email(user) -> bool:
+    """False for the stand-in addresses of phone-only and SSO accounts."""
+    return bool(user.email) and not user.email.endswith(".invalid")
 
-    The caller sends the token in a link (``verify_email``) and, when a phone was given, a code by SMS
-    (``send_phone_code``). The phone becomes the account's log-in phone, so it must be a Vietnamese
-    mobile number held by no other account. Raises ValidationError (nothing saved).
+
+def placeholder_email() -> str:
+    return f"sdt-{secrets.token_hex(8)}@{PHONE_EMAIL_DOMAIN}"
+
+
+def clean_mobile(value: str) -> str:
+    """A Vietnamese mobile number in the stored form (0xxxxxxxxx); ValidationError otherwise.
+
+    Only mobiles: a landline cannot receive the SMS code.
     """
-    from django.contrib.auth.password_validation import validate_password
-    from django.core.validators import validate_email
-
-    from motcua.org.models import Role, User, UserRole
     from motcua.phones import MOBILE_RE, normalize_phone
+
+    phone = normalize_phone(str(value or "").strip())
+    if not MOBILE_RE.match(phone):
+        raise ValidationError(_("Enter a Vietnamese mobile number such as 0912345678."), code="invalid_phone")
+    return phone
+
+
+def setup_citizen(user, *, full_name: str = "", phone: str = ""):
+    """Give a new local account what the portal expects of a citizen: the CITIZEN role and a profile.
+
+    Called inside the sign-up's transaction, right after the user row is saved.
+    """
+    from motcua.org.models import Role, UserRole
     from motcua.portal.models import Citizen
 
-    moment = now or timezone.now()
-    errors: dict[str, list[str]] = {}
-    email = str(email or "").strip().lower()
-    phone = normalize_phone(str(phone or "").strip())
-    if not email and not phone:
-        errors["email"] = [_("Enter an e-mail address or a mobile phone number.")]
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            errors["email"] = [_("Enter a valid e-mail address.")]
-        else:
-            if email.endswith(".invalid") or User.objects.filter(email=email).exists():
-                errors["email"] = [_("An account with this e-mail address exists already: log in instead.")]
+    UserRole.objects.get_or_create(user=user, role=Role.CITIZEN)
+    citizen, _created = Citizen.objects.get_or_create(user=user)
+    name = normalize(str(full_name or ""))[:150]
+    if name and citizen.full_name != name:
+        citizen.full_name = name
+        citizen.save(update_fields=["full_name"])
     if phone:
-        if not MOBILE_RE.match(phone):
-            errors["phone"] = [_("Enter a Vietnamese mobile number such as 0912345678.")]
-        elif _phone_taken(phone, moment):
-            errors["phone"] = [_("An account with this phone number exists already: log in instead.")]
-    name = normalize(str(full_name or ""))
-    if not name or len(name) > 150:
-        errors["full_name"] = [_("Enter your full name (at most 150 characters).")]
-    try:
-        validate_password(password or "", User(email=email, full_name=name, phone=phone))
-    except ValidationError as error:
-        errors["password"] = list(error.messages)
-    if errors:
-        raise ValidationError(errors)
-    # A phone-only account still needs a unique e-mail for Django: an address that cannot receive mail.
-    login_email = email or f"sdt-{phone}-{secrets.token_hex(4)}@phone.invalid"
-    try:
-        with transaction.atomic():
-            if phone:  # a number held by an account that never proved it (past the hold time) is released
-                Citizen.objects.filter(
-                    login_phone=phone, phone_verified_at__isnull=True, user__last_login__isnull=True
-                ).update(login_phone=None)
-            user = User.objects.create_user(
-                email=login_email, password=password, full_name=name, phone=phone, is_active=False
-            )
-            UserRole.objects.create(user=user, role=Role.CITIZEN)
-            Citizen.objects.create(user=user, full_name=name, phone=phone, login_phone=phone or None)
-    except IntegrityError:  # a concurrent sign-up took the address or the number
-        raise ValidationError(
-            {"phone": [_("An account with this phone number exists already: log in instead.")]}
-        ) from None
-    return user, (signing.dumps({"u": user.pk, "e": email}, salt=VERIFY_SALT) if email else "")
+        set_login_phone(user, phone, verified=False)
+    return citizen
 
 
-def _phone_taken(phone: str, moment: datetime) -> bool:
-    """Held by a verified account, or by an unverified one still within the hold time."""
+def set_login_phone(user, phone: str, *, verified: bool) -> None:
+    """The mobile number the citizen logs in with; also the profile's contact number."""
     from motcua.portal.models import Citizen
 
-    holder = Citizen.objects.select_related("user").filter(login_phone=phone).first()
-    if holder is None:
-        return False
-    if holder.phone_verified_at is not None or holder.user.last_login is not None:
-        return True
-    return holder.user.date_joined > moment - phone_hold_time()
+    phone = clean_mobile(phone)
+    with transaction.atomic():
+        _stale_holders(phone).exclude(user=user).update(login_phone=None)  # released: never proved it
+        citizen, _created = Citizen.objects.select_for_update().get_or_create(user=user)
+        citizen.login_phone = phone
+        citizen.phone = phone
+        citizen.phone_verified_at = timezone.now() if verified else None
+        citizen.save(update_fields=["login_phone", "phone", "phone_verified_at"])
+        if user.phone != phone:
+            user.phone = phone
+            user.save(update_fields=["phone"])
 
 
-def verify_email(token: str):
-    """Activate the account the token was made for; None for a bad, old or already used token."""
+def mark_phone_verified(user, phone: str) -> None:
+    """The citizen proved they hold ``phone`` (allauth checked the code)."""
+    from motcua.portal.models import Citizen
+
+    Citizen.objects.filter(user=user, login_phone=clean_mobile(phone)).update(phone_verified_at=timezone.now())
+
+
+def login_phone_of(user) -> tuple[str, bool] | None:
+    """(log-in phone, verified) or None when the account has no log-in phone."""
+    from motcua.portal.models import Citizen
+
+    row = Citizen.objects.filter(user=user).values("login_phone", "phone_verified_at").first()
+    if not row or not row["login_phone"]:
+        return None
+    return row["login_phone"], row["phone_verified_at"] is not None
+
+
+def user_by_login_phone(phone: str):
+    """The account whose log-in phone is ``phone`` (any spelling of it), or None."""
     from motcua.org.models import User
 
     try:
-        data = signing.loads(token, salt=VERIFY_SALT, max_age=VERIFY_MAX_AGE)
-    except signing.BadSignature:
+        phone = clean_mobile(phone)
+    except ValidationError:
         return None
-    # Used once: the link activates an inactive account (a phone code may have done it first).
-    user = User.objects.filter(pk=data.get("u"), email=data.get("e"), is_active=False).first()
-    if user is None or user.last_login is not None:
-        return None
-    user.is_active = True
-    user.save(update_fields=["is_active"])
-    return user
-
-
-# --- phone verification --------------------------------------------------------------------------
-# Settings (all optional): MOTCUA_PHONE_CODE = {"ttl_minutes": 10, "max_attempts": 5, "resend_after_seconds": 60,
-# "max_per_hour": 5, "hold_hours": 24}.
-PHONE_CODE_DEFAULTS = {
-    "ttl_minutes": 10,
-    "max_attempts": 5,
-    "resend_after_seconds": 60,
-    "max_per_hour": 5,
-    "hold_hours": 24,
-}
-CODE_SALT = "motcua.portal.phone-code"
-
-
-class RateLimited(ValidationError):
-    """Codes asked for too often: the page answers 429."""
-
-
-def phone_code_conf(key: str) -> int:
-    return int(dict(getattr(settings, "MOTCUA_PHONE_CODE", {})).get(key, PHONE_CODE_DEFAULTS[key]))
+    stale = _stale_holders(phone).values("user_id")
+    return User.objects.filter(citizen__login_phone=phone).exclude(pk__in=stale).first()
 
 
 def phone_hold_time() -> timedelta:
-    """How long an unverified sign-up keeps its number before someone else may register it."""
-    return timedelta(hours=phone_code_conf("hold_hours"))
+    """How long an unverified sign-up keeps its number (``MOTCUA_PHONE_HOLD_HOURS``, 24 by default)."""
+    return timedelta(hours=int(getattr(settings, "MOTCUA_PHONE_HOLD_HOURS", 24)))
 
 
-def _code_hash(salt: str, phone: str, code: str) -> str:
-    return salted_hmac(CODE_SALT, f"{salt}:{phone}:{code}", algorithm="sha256").hexdigest()
+def _stale_holders(phone: str):
+    """Accounts holding ``phone`` without ever proving it, past the hold time: the number is free again, so a
+    sign-up that never finished cannot keep the real holder out."""
+    from motcua.portal.models import Citizen
+
+    return Citizen.objects.filter(
+        login_phone=phone,
+        phone_verified_at__isnull=True,
+        user__last_login__isnull=True,
+        user__date_joined__lt=timezone.now() - phone_hold_time(),
+    )
+
+
+# --- verification codes by SMS ------------------------------------------------------------------
+CODE_SALT = "motcua.portal.phone-code"
 
 
 def _fernet():
-    """Seals the code in the task's arguments, so the task table never holds it in clear either."""
+    """Seals the code in the task's arguments, so the task table never holds it in clear."""
     import base64
     import hashlib
 
@@ -231,112 +218,33 @@ def _fernet():
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def unseal_code(sealed: str) -> str:
+def seal(text: str) -> str:
+    return _fernet().encrypt(text.encode()).decode()
+
+
+def unseal(sealed: str) -> str:
     return _fernet().decrypt(sealed.encode()).decode()
 
 
-def send_phone_code(phone: str, *, now: datetime | None = None) -> bool:
-    """Create a new code for the account waiting to verify ``phone`` and send it by SMS (a task, after
-    the commit). Returns False when no account waits for this number — the caller says the same thing
-    either way, so the form does not tell who has an account. Raises ValidationError for a wrong
-    number or when codes are asked for too often (at most one a minute and five an hour by default).
+def queue_code_sms(phone: str, code: str) -> None:
+    """Send a verification code by SMS from a task once the current transaction commits (invariant 6).
+
+    The idempotency key names this one code, so a retried task never texts it twice.
     """
-    from motcua.phones import MOBILE_RE, normalize_phone
-    from motcua.portal.models import Citizen, PhoneCode
-
-    moment = now or timezone.now()
-    phone = normalize_phone(str(phone or "").strip())
-    if not MOBILE_RE.match(phone):
-        raise ValidationError({"phone": [_("Enter a Vietnamese mobile number such as 0912345678.")]})
-    with transaction.atomic():
-        citizen = Citizen.objects.select_for_update().filter(login_phone=phone, phone_verified_at__isnull=True).first()
-        if citizen is None:
-            return False
-        recent = PhoneCode.objects.filter(phone=phone, created_at__gt=moment - timedelta(hours=1))
-        last = recent.first()
-        wait = timedelta(seconds=phone_code_conf("resend_after_seconds"))
-        if last is not None and last.created_at > moment - wait:
-            raise RateLimited({"phone": [_("A code was sent a moment ago. Please wait a minute before asking again.")]})
-        if recent.count() >= phone_code_conf("max_per_hour"):
-            raise RateLimited({"phone": [_("Too many codes were asked for this number. Try again in an hour.")]})
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        salt = secrets.token_hex(16)
-        row = PhoneCode.objects.create(
-            citizen=citizen,
-            phone=phone,
-            salt=salt,
-            code_hash=_code_hash(salt, phone, code),
-            created_at=moment,
-            expires_at=moment + timedelta(minutes=phone_code_conf("ttl_minutes")),
-        )
-        sealed = _fernet().encrypt(code.encode()).decode()
-        transaction.on_commit(lambda: _enqueue_code_sms(row.pk, sealed))
-    return True
+    phone = clean_mobile(phone)
+    key = "otp-" + salted_hmac(CODE_SALT, f"{phone}:{code}:{secrets.token_hex(8)}", algorithm="sha256").hexdigest()[:32]
+    sealed = seal(code)
+    transaction.on_commit(lambda: _enqueue_sms(phone, "code", sealed, key))
 
 
-def _enqueue_code_sms(code_id: int, sealed: str) -> None:
+def queue_account_exists_sms(phone: str) -> None:
+    """A sign-up named a number that has an account: tell its holder (the form itself does not say)."""
+    phone = clean_mobile(phone)
+    key = f"exists-{phone}-{timezone.now():%Y%m%d%H%M}"
+    transaction.on_commit(lambda: _enqueue_sms(phone, "exists", "", key))
+
+
+def _enqueue_sms(phone: str, kind: str, sealed: str, key: str) -> None:
     from motcua.portal import tasks
 
-    tasks.send_phone_code_sms.enqueue(code_id, sealed)
-
-
-def verify_phone(phone: str, code: str, *, now: datetime | None = None):
-    """Check the latest code sent to ``phone``: right → the number is verified and the account active.
-
-    Raises ValidationError with the reason (wrong, expired, used, too many tries). A wrong try is
-    counted even though the call fails; nothing else changes.
-    """
-    from motcua.phones import normalize_phone
-    from motcua.portal.models import Citizen, PhoneCode
-
-    moment = now or timezone.now()
-    phone = normalize_phone(str(phone or "").strip())
-    code = str(code or "").strip()
-    if not (len(code) == 6 and code.isdigit()):
-        raise ValidationError({"code": [_("Enter the 6-digit code we sent by SMS.")]})
-    wrong = ValidationError({"code": [_("The code is wrong.")]})
-    with transaction.atomic():
-        row = PhoneCode.objects.select_for_update().filter(phone=phone).select_related("citizen__user").first()
-        if row is None:
-            raise wrong
-        if row.used_at is not None:
-            raise ValidationError({"code": [_("This code has already been used.")]})
-        if row.expires_at <= moment:
-            raise ValidationError({"code": [_("The code has expired: ask for a new one.")]})
-        if row.attempts >= phone_code_conf("max_attempts"):
-            raise ValidationError({"code": [_("Too many wrong codes: ask for a new one.")]})
-        if not constant_time_compare(row.code_hash, _code_hash(row.salt, phone, code)):
-            PhoneCode.objects.filter(pk=row.pk).update(attempts=F("attempts") + 1)
-            failed = True
-        else:
-            failed = False
-            citizen = Citizen.objects.select_for_update().get(pk=row.citizen_id)
-            if citizen.login_phone != phone:  # the number was released to another sign-up meanwhile
-                raise wrong
-            row.used_at = moment
-            row.save(update_fields=["used_at"])
-            citizen.phone_verified_at = moment
-            citizen.save(update_fields=["phone_verified_at"])
-            user = citizen.user
-            if not user.is_active and user.last_login is None:
-                user.is_active = True
-                user.save(update_fields=["is_active"])
-    if failed:  # raised after the commit, so the counted try is kept
-        raise wrong
-    return user
-
-
-def user_for_login(identifier: str):
-    """The account an e-mail address or a verified log-in phone names, and whether the phone still waits
-    for its code: (user or None, waiting)."""
-    from motcua.org.models import User
-    from motcua.phones import normalize_phone
-    from motcua.portal.models import Citizen
-
-    identifier = str(identifier or "").strip()
-    if "@" in identifier:
-        return User.objects.filter(email=identifier.lower()).first(), False
-    citizen = Citizen.objects.select_related("user").filter(login_phone=normalize_phone(identifier)).first()
-    if citizen is None:
-        return None, False
-    return citizen.user, citizen.phone_verified_at is None
+    tasks.send_account_sms.enqueue(phone, kind, sealed, key)

@@ -1,4 +1,4 @@
-"""Background tasks of the portal: the nightly clean-up of abandoned drafts.
+"""Background tasks of the portal: the nightly clean-up of abandoned drafts, and the account texts (SMS).
 
 ``draft_cleanup`` (03:00 daily, registered in ``motcua/schedule.py``) deletes the citizens' drafts
 (status ``draft``) untouched for ``MOTCUA_DRAFT_MAX_AGE_DAYS`` days (30 by default), with their
@@ -78,11 +78,13 @@ SMS_RETRIES = 3
 
 
 @task()
-def send_phone_code_sms(code_id: int, sealed: str, attempt: int = 1) -> str:
-    """Send one verification code by SMS through the messaging SMS adapter (outside any request).
+def send_account_sms(phone: str, kind: str, sealed: str, key: str, attempt: int = 1) -> str:
+    """Send an account text through the messaging SMS adapter, outside any request (DESIGN invariant 6).
 
-    The gateway's idempotency key is the code row, so a retry never sends a second text. A transient
-    failure is retried a few times while the code is still valid; an expired or replaced code is not sent.
+    ``kind`` is ``code`` (a verification code from django-allauth, sealed in ``sealed`` so the task
+    table never holds it in clear) or ``exists`` (a sign-up named this number, which has an account).
+    ``key`` is the gateway's idempotency key, so a retry never sends a second text; a transient
+    failure is retried a few times.
     """
     from datetime import timedelta
 
@@ -90,27 +92,28 @@ def send_phone_code_sms(code_id: int, sealed: str, attempt: int = 1) -> str:
 
     from motcua.integrations.messaging import adapters
     from motcua.portal import services
-    from motcua.portal.models import PhoneCode
 
-    row = PhoneCode.objects.filter(pk=code_id).first()
-    if row is None or row.used_at is not None or row.expires_at <= timezone.now():
-        return "skipped: used or expired"
-    if PhoneCode.objects.filter(phone=row.phone, created_at__gt=row.created_at).exists():
-        return "skipped: replaced by a newer code"
-    code = services.unseal_code(sealed)
-    minutes = services.phone_code_conf("ttl_minutes")
-    body = _("Your verification code for the public services portal is %(code)s (valid %(minutes)s minutes).") % {
-        "code": code,
-        "minutes": minutes,
-    }
-    message = adapters.Message(recipient=row.phone, subject="", body=body, params={}, key=f"otp-{row.pk}")
+    if kind == "code":
+        minutes = int(getattr(settings, "ACCOUNT_PHONE_VERIFICATION_TIMEOUT", 900)) // 60
+        body = _("Your verification code for the public services portal is %(code)s (valid %(minutes)s minutes).") % {
+            "code": services.unseal(sealed),
+            "minutes": minutes,
+        }
+    elif kind == "exists":
+        body = _(
+            "Someone tried to create a public services portal account with this number, which already has one. "
+            "If it was you, log in instead."
+        )
+    else:
+        return f"skipped: unknown kind {kind!r}"
+    message = adapters.Message(recipient=phone, subject="", body=body, params={}, key=key)
     try:
         provider_id = adapters.sms_sender().send(message)
     except adapters.SendError as exc:
         if exc.transient and attempt < SMS_RETRIES:
-            later = send_phone_code_sms.using(run_after=timezone.now() + timedelta(seconds=5 * attempt))
-            later.enqueue(code_id, sealed, attempt + 1)
+            later = send_account_sms.using(run_after=timezone.now() + timedelta(seconds=5 * attempt))
+            later.enqueue(phone, kind, sealed, key, attempt + 1)
             return f"retry: {exc}"
-        log.warning("verification SMS %s not sent: %s", code_id, exc)
+        log.warning("account SMS %s not sent: %s", key, exc)
         return f"failed: {exc}"
     return f"sent {provider_id}"

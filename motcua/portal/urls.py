@@ -1,20 +1,17 @@
-"""The citizen portal, mounted at ``/`` by the project."""
+"""The citizen portal, mounted at ``/`` by the project; the account pages are django-allauth's at ``/accounts/``."""
 
+from allauth.account.views import LogoutView
 from django.urls import path
 
-from motcua.portal import sso, views
+from motcua.portal import views
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("login/", views.CitizenLoginView.as_view(), name="login"),
-    path("sso/login/", sso.sso_login, name="sso-login"),
-    path("sso/callback/", sso.sso_callback, name="sso-callback"),
+    path("login/", views.login, name="login"),
     path("signup/", views.signup, name="signup"),
-    path("verify/phone/", views.verify_phone, name="verify-phone"),
-    path("verify/<str:token>/", views.verify, name="verify"),
-    path("logout/", views.CitizenLogoutView.as_view(), name="logout"),
+    path("logout/", LogoutView.as_view(), name="logout"),
     path("procedures/<str:code>/", views.procedure, name="procedure"),
     path("procedures/<str:code>/templates/<int:pk>/", views.template_download, name="template"),
     path("procedures/<str:code>/apply/", views.start, name="start"),

@@ -1,20 +1,14 @@
 """Citizen pages at ``/``: catalogue, online submission, "my dossiers", public look-up. Thin: services decide."""
 
-import contextlib
-
 from django import forms
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.views import LoginView, LogoutView
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
-from django.core.mail import send_mail
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -54,63 +48,22 @@ def _ip(request: HttpRequest) -> str | None:
 
 
 # --- accounts ----------------------------------------------------------------------------------
+# django-allauth serves the account pages under /accounts/ (templates in templates/account/ and
+# templates/socialaccount/); the portal's short addresses lead there, keeping ?next=.
 
 
-class CitizenAuthenticationForm(AuthenticationForm):
-    """Log in with an e-mail address or a verified mobile number, and a password.
-
-    An account whose address or number is not verified yet gets its own message (with the way to get
-    a new code) — but only when the password is right, so the form tells strangers nothing.
-    """
-
-    username = forms.CharField(label=gettext_lazy("E-mail or phone number"), max_length=254)
-    error_messages = {
-        **AuthenticationForm.error_messages,
-        "invalid_login": gettext_lazy("The e-mail address, the phone number or the password is wrong."),
-        "unverified_phone": gettext_lazy(
-            "This phone number is not verified yet: enter the code we sent by SMS, or ask for a new one."
-        ),
-        "unverified_email": gettext_lazy(
-            "This account is not active yet: open the link in the e-mail we sent you to activate it."
-        ),
-    }
-
-    def clean(self):
-        identifier = self.cleaned_data.get("username") or ""
-        password = self.cleaned_data.get("password") or ""
-        self.unverified_phone = ""
-        if not identifier or not password:
-            return self.cleaned_data
-        user, phone_waiting = services.user_for_login(identifier)
-        if user is not None and user.check_password(password):
-            if phone_waiting:
-                self.unverified_phone = user.citizen.login_phone
-                raise ValidationError(self.error_messages["unverified_phone"], code="unverified_phone")
-            if not user.is_active and user.last_login is None:
-                raise ValidationError(self.error_messages["unverified_email"], code="unverified_email")
-        if user is None or phone_waiting:
-            raise self.get_invalid_login_error()
-        self.user_cache = authenticate(self.request, username=user.email, password=password)
-        if self.user_cache is None:
-            raise self.get_invalid_login_error()
-        self.confirm_login_allowed(self.user_cache)
-        return self.cleaned_data
+def _to(name: str, request: HttpRequest) -> HttpResponse:
+    url = reverse(name)
+    query = request.GET.urlencode()
+    return redirect(f"{url}?{query}" if query else url)
 
 
-class CitizenLoginView(LoginView):
-    template_name = "portal/login.html"
-    form_class = CitizenAuthenticationForm
-    redirect_authenticated_user = True
-    next_page = reverse_lazy("portal:my")
-
-    def get_context_data(self, **kwargs):
-        from motcua.portal.sso import config
-
-        return {**super().get_context_data(**kwargs), "sso": config() is not None}
+def login(request: HttpRequest) -> HttpResponse:
+    return _to("account_login", request)
 
 
-class CitizenLogoutView(LogoutView):
-    next_page = reverse_lazy("portal:home")
+def signup(request: HttpRequest) -> HttpResponse:
+    return _to("account_signup", request)
 
 
 # --- catalogue ---------------------------------------------------------------------------------
@@ -463,78 +416,3 @@ def lookup(request: HttpRequest) -> HttpResponse:
                 message = _("No dossier matches this code and these digits.")
                 status = 404
     return render(request, "portal/lookup.html", {"result": result, "message": message, "code": code}, status=status)
-
-
-# --- local accounts ----------------------------------------------------------------------------
-
-
-def signup(request: HttpRequest) -> HttpResponse:
-    """A local citizen account: an e-mail verified by a link and/or a mobile number verified by an SMS code."""
-    errors: list[str] = []
-    values = {k: request.POST.get(k, "")[:300] for k in ("email", "full_name", "phone")}
-    if request.method == "POST":
-        try:
-            user, token = services.register_citizen(password=request.POST.get("password", ""), **values)
-        except ValidationError as error:
-            errors = _errors_list(error)
-        else:
-            if token:
-                link = request.build_absolute_uri(reverse("portal:verify", args=[token]))
-                send_mail(
-                    _("Verify your e-mail address"),
-                    _("Open this link to activate your account: %(link)s") % {"link": link},
-                    None,
-                    [user.email],
-                )
-            phone = user.citizen.login_phone
-            if phone:
-                # Asked too often (a released number): the next page has the button for a new code.
-                with contextlib.suppress(ValidationError):
-                    services.send_phone_code(phone)
-                request.session[PENDING_PHONE] = phone
-                if not token:
-                    return redirect("portal:verify-phone")
-            # With an e-mail: either the link or the SMS code activates the account.
-            return render(request, "portal/signup.html", {"sent": True, "code_sent": bool(phone)})
-    return render(request, "portal/signup.html", {"errors": errors, **values}, status=422 if errors else 200)
-
-
-def verify(request: HttpRequest, token: str) -> HttpResponse:
-    user = services.verify_email(token)
-    return render(request, "portal/verify.html", {"ok": user is not None}, status=200 if user else 400)
-
-
-PENDING_PHONE = "portal:pending-phone"
-CODE_LIMIT_PER_IP = 20
-
-
-def verify_phone(request: HttpRequest) -> HttpResponse:
-    """Enter the SMS code (``action=verify``) or ask for a new one (``action=resend``)."""
-    errors: list[str] = []
-    notice = ""
-    status = 200
-    phone = (request.POST.get("phone") or request.GET.get("phone") or request.session.get(PENDING_PHONE, ""))[:20]
-    if request.method == "POST":
-        action = request.POST.get("action")
-        try:
-            if action == "resend":
-                per_ip = getattr(settings, "PORTAL_CODE_LIMIT_PER_IP", CODE_LIMIT_PER_IP)
-                if _over_limit(f"portal:code:ip:{_ip(request)}", per_ip):
-                    raise services.RateLimited(_("Too many codes asked from this connection. Try again later."))
-                services.send_phone_code(phone)
-                notice = _("If an account waits for this number to be verified, we have sent it a new code.")
-            elif action == "verify":
-                services.verify_phone(phone, request.POST.get("code", "")[:20])
-                request.session.pop(PENDING_PHONE, None)
-                return render(request, "portal/verify_phone.html", {"ok": True})
-            else:
-                raise ValidationError(_("Unknown action."))
-        except ValidationError as error:
-            errors = _errors_list(error) if hasattr(error, "error_dict") else list(error.messages)
-            status = 429 if isinstance(error, services.RateLimited) else 422
-    return render(
-        request,
-        "portal/verify_phone.html",
-        {"phone": phone, "errors": errors, "notice": notice, "sent": request.GET.get("sent") == "1"},
-        status=status,
-    )

@@ -33,6 +33,7 @@ from motcua.integrations.payments.simulator import GatewaySimulator
 from motcua.org.demo import DEMO_DOMAIN, DEMO_PASSWORD
 from motcua.org.models import User
 from motcua.portal.simulators.sso import SSOServer
+from motcua.settings import sso_providers
 from motcua.workflow import services as workflow
 from tests.browser.test_portal import check_accessibility
 from tests.dossiers.conftest import PDF
@@ -66,7 +67,9 @@ def off_the_browser_thread(function, *args, **kwargs):
 @pytest.fixture
 def services_up(settings):
     sso, gateway = SSOServer().start(), GatewaySimulator(secret=SECRET).start()
-    settings.PORTAL_SSO = {"server_url": sso.url, "client_id": sso.client_id, "client_secret": sso.client_secret}
+    settings.SOCIALACCOUNT_PROVIDERS = sso_providers(
+        {"server_url": sso.url, "client_id": sso.client_id, "client_secret": sso.client_secret}
+    )
     settings.MOTCUA_PAYMENT = {"base_url": gateway.base_url, "merchant_code": "MOTCUA", "secret": SECRET}
     yield
     sso.stop()
@@ -92,6 +95,7 @@ def test_a_citizen_submits_pays_supplements_and_verifies_the_signed_result(brows
     citizen.set_default_timeout(30000)
     citizen.goto(site + "/login/")
     citizen.get_by_role("link", name=re.compile("VNeID")).click()
+    citizen.get_by_role("button", name=re.compile("VNeID")).click()  # allauth's confirmation step (POST)
     citizen.wait_for_url(re.compile(r"/my/$"))
     citizen.goto(f"{site}/procedures/{PROCEDURE}/apply/")
     citizen.select_option("#agency", LIENBAO)

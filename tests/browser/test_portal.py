@@ -21,6 +21,7 @@ from motcua.dossiers.models import Dossier
 from motcua.org.demo import DEMO_PASSWORD
 from motcua.org.models import User
 from motcua.portal.simulators.sso import SSOServer
+from motcua.settings import sso_providers
 from tests.dossiers.conftest import PDF, make_procedure
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -41,7 +42,9 @@ def sso():
 def site(live_server, settings, sso, tmp_path):
     settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
     settings.MEDIA_ROOT = tmp_path / "media"
-    settings.PORTAL_SSO = {"server_url": sso.url, "client_id": sso.client_id, "client_secret": sso.client_secret}
+    settings.SOCIALACCOUNT_PROVIDERS = sso_providers(
+        {"server_url": sso.url, "client_id": sso.client_id, "client_secret": sso.client_secret}
+    )
     call_command("load_demo", "--quiet-accounts", verbosity=0)
     return live_server.url
 
@@ -77,9 +80,14 @@ def test_citizen_submits_online_clerk_receives_citizen_supplements_public_lookup
     page.get_by_role("link", name="Đăng ký khai sinh trực tuyến").click()
     expect(page.locator("h1")).to_have_text("Đăng ký khai sinh trực tuyến")
     check_accessibility(page)
+    page.goto(site + "/signup/")  # allauth's sign-up in the portal's layout
+    expect(page.locator("h1")).to_have_text("Tạo tài khoản")
+    check_accessibility(page)
     page.goto(site + "/login/")
     check_accessibility(page)
     page.get_by_role("link", name=re.compile("VNeID")).click()
+    check_accessibility(page)  # allauth's confirmation step: a POST with CSRF before leaving for the provider
+    page.get_by_role("button", name=re.compile("VNeID")).click()
     page.wait_for_url(re.compile(r"/my/$"))
     check_accessibility(page)
 

@@ -22,8 +22,12 @@ PASSWORD = "citizen-pass-2026"
 
 
 def make_citizen(email: str, name: str = "Nguyễn Văn An") -> User:
+    """A citizen whose e-mail address is verified (as after allauth's confirmation link)."""
+    from allauth.account.models import EmailAddress
+
     user = User.objects.create_user(email=email, password=PASSWORD, full_name=name)
     UserRole.objects.create(user=user, role=Role.CITIZEN)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     return user
 
 

@@ -23,9 +23,9 @@ def logged_in(user, **kwargs) -> Client:
 
 def test_citizen_logs_in_with_email_and_password(citizen):
     client = Client()
-    bad = client.post(reverse("portal:login"), {"username": citizen.email, "password": "wrong"})
+    bad = client.post(reverse("account_login"), {"login": citizen.email, "password": "wrong"})
     assert bad.status_code == 200 and "_auth_user_id" not in client.session
-    good = client.post(reverse("portal:login"), {"username": citizen.email, "password": PASSWORD})
+    good = client.post(reverse("account_login"), {"login": citizen.email, "password": PASSWORD})
     assert good.status_code == 302 and good["Location"] == reverse("portal:my")
 
 
