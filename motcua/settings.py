@@ -347,7 +347,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"pyhanko_certvalidator": {"level": "ERROR"}},
+    "loggers": {
+        "pyhanko_certvalidator": {"level": "ERROR"},
+        # The scheduler logs each run of its own lock-keeping job every 5 seconds; our jobs log their outcome.
+        "apscheduler": {"level": "WARNING"},
+    },
 }
 
 # --- Admin skin ----------------------------------------------------------------------------------------
