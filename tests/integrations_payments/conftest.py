@@ -54,3 +54,49 @@ def in_process(receive, clerk, birth):  # noqa: F811
     services.start_processing(dossier, actor=clerk)
     dossier.refresh_from_db()
     return dossier
+
+
+def paid_notice(payment) -> dict:
+    """The gateway's signed "paid" notice for ``payment``, as its server would send it."""
+    from motcua.integrations.payments.gateway import signed
+
+    fields = {
+        "merchant_code": "MOTCUA",
+        "merchant_trans_id": payment.txn_ref,
+        "net_cost": int(payment.amount),
+        "trans_id": f"GW-{payment.pk}",
+        "response_code": "00",
+        "method": "QR",
+        "seq": 2,
+    }
+    return signed(fields, SECRET)
+
+
+def fees_with_open_attempts(count: int) -> tuple[object, list[tuple[object, object]]]:
+    """For the concurrency tests (their own transactions, so no module-wide demo): the demo organisation,
+    then ``count`` dossiers in process, each with its 15 000 đ fee requested and an online attempt
+    started. Returns the clerk and the (fee, attempt) pairs."""
+    from motcua.dossiers import services as dossier_services
+    from motcua.integrations.payments import services
+    from motcua.org import demo
+    from motcua.org.models import User
+    from tests.dossiers.conftest import FORM, MONDAY, applicant, make_procedure
+
+    demo.load()
+    proc = make_procedure("1.001193")
+    set_fees(proc.version, [Decimal(15000)])
+    desk_clerk = User.objects.get(email="motcua.lienbao@vinhphuc.gov.vn")
+    pairs = []
+    for _ in range(count):
+        dossier = dossier_services.receive_at_counter(
+            clerk=desk_clerk,
+            procedure_code=proc.code,
+            applicant=applicant(),
+            form_data=FORM,
+            documents=proc.documents(),
+            now=MONDAY,
+        )
+        dossier_services.start_processing(dossier, actor=desk_clerk)
+        fee = services.request_fee(dossier, actor=desk_clerk)
+        pairs.append((fee, services.start_payment(fee, return_url="http://x/r", ipn_url="http://x/i")[0]))
+    return desk_clerk, pairs

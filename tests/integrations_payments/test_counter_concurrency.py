@@ -4,20 +4,15 @@ SQLite test database fails table locks at once instead of waiting). A separate m
 other counter tests share a module-wide demo organisation inside a transaction."""
 
 import threading
-from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection, connections
 
-from motcua.dossiers import services as dossier_services
 from motcua.dossiers.models import DossierEvent
 from motcua.integrations.payments import services
-from motcua.integrations.payments.gateway import signed
 from motcua.integrations.payments.models import FeeRequest, Payment, Receipt
-from motcua.org.models import User
-from tests.dossiers.conftest import FORM, MONDAY, applicant, make_procedure
-from tests.integrations_payments.conftest import SECRET, set_fees
+from tests.integrations_payments.conftest import fees_with_open_attempts, paid_notice
 
 ROUNDS = 4
 pytestmark = [
@@ -26,42 +21,8 @@ pytestmark = [
 ]
 
 
-def _paid_notice(payment) -> dict:
-    return signed(
-        {
-            "merchant_code": "MOTCUA",
-            "merchant_trans_id": payment.txn_ref,
-            "net_cost": int(payment.amount),
-            "trans_id": f"GW-{payment.pk}",
-            "response_code": "00",
-            "method": "QR",
-            "seq": 2,
-        },
-        SECRET,
-    )
-
-
 def test_double_click_and_a_gateway_notice_at_once_pay_once():
-    from motcua.org import demo
-
-    demo.load()
-    proc = make_procedure("1.001193")
-    set_fees(proc.version, [Decimal(15000)])
-    clerk = User.objects.get(email="motcua.lienbao@vinhphuc.gov.vn")
-    cases = []
-    for _ in range(ROUNDS):
-        dossier = dossier_services.receive_at_counter(
-            clerk=clerk,
-            procedure_code=proc.code,
-            applicant=applicant(),
-            form_data=FORM,
-            documents=proc.documents(),
-            now=MONDAY,
-        )
-        dossier_services.start_processing(dossier, actor=clerk)
-        fee = services.request_fee(dossier, actor=clerk)
-        attempt, _url = services.start_payment(fee, return_url="http://x/r", ipn_url="http://x/i")
-        cases.append((fee, attempt))
+    clerk, cases = fees_with_open_attempts(ROUNDS)
 
     outcomes: list[str] = []
     collected: list = []
@@ -69,7 +30,7 @@ def test_double_click_and_a_gateway_notice_at_once_pay_once():
     jobs = []
     for fee, attempt in cases:
         jobs += [lambda f=fee: collected.append(services.record_counter_payment(f, actor=clerk, method="cash"))] * 2
-        jobs.append(lambda a=attempt: outcomes.append(services.handle_notice(_paid_notice(a))))
+        jobs.append(lambda a=attempt: outcomes.append(services.handle_notice(paid_notice(a))))
     refused: list[str] = []
     start = threading.Barrier(len(jobs))
 
