@@ -122,3 +122,35 @@ def test_staff_log_in_at_the_desk_not_as_citizens(demo_org):
     client = Client()
     client.force_login(clerk)
     assert client.get(reverse("portal:my")).status_code == 403
+
+
+def test_a_forgotten_password_is_reset_by_a_link_sent_to_the_verified_address(db):
+    Client().post(SIGNUP, GOOD)
+    address = EmailAddress.objects.get(email__iexact=GOOD["email"])
+    Client().get(confirm_link(mail.outbox[0]))  # the page with the button
+    Client().post(confirm_link(mail.outbox[0]))
+    address.refresh_from_db()
+    assert address.verified
+    page = Client().get(LOGIN).content.decode()
+    assert 'id="forgot-password"' in page and "Quên mật khẩu?" in page
+
+    mail.outbox.clear()
+    unknown = Client().post("/accounts/password/reset/", {"email": "khong-co@example.vn"})
+    assert unknown.status_code == 302 and mail.outbox == []  # the same answer, and no mail to a stranger
+    sent = Client().post("/accounts/password/reset/", {"email": GOOD["email"]}, follow=True)
+    assert 'id="reset-sent"' in sent.content.decode()
+    (message,) = mail.outbox
+    assert message.subject == "Đặt mật khẩu mới" and "đặt mật khẩu mới" in message.body
+    link = re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", message.body).group(1)
+
+    client = Client()
+    form = client.get(link, follow=True)
+    action = form.redirect_chain[-1][0] if form.redirect_chain else link
+    mismatch = client.post(action, {"password1": "mat-khau-moi-2026", "password2": "khac-han-2026"})
+    assert "Hai lần nhập mật khẩu phải giống nhau." in mismatch.content.decode()
+    done = client.post(action, {"password1": "mat-khau-moi-2026", "password2": "mat-khau-moi-2026"}, follow=True)
+    assert 'id="reset-done"' in done.content.decode()
+    assert login(Client(), GOOD["email"], "mat-khau-moi-2026").status_code == 302
+    assert login(Client(), GOOD["email"]).status_code == 200  # the old password no longer works
+    reused = Client().get(link, follow=True).content.decode()
+    assert 'id="bad-link"' in reused  # the link works once
