@@ -16,8 +16,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+from motcua.simulation import ServedInThread
 
-class _Base:
+
+class _Base(ServedInThread):
     def __init__(self, port: int = 0) -> None:
         self.port = port
         self.fail_next = 0
@@ -59,14 +61,7 @@ class _Base:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        return self._serve(ThreadingHTTPServer(("127.0.0.1", self.port), Handler), type(self).__name__)
 
 
 class SmsSimulator(_Base):

@@ -23,6 +23,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from motcua.simulation import ServedInThread
+
 BIND_RECEIVER, BIND_TRANSMITTER, SUBMIT_SM, UNBIND, BIND_TRANSCEIVER, ENQUIRE_LINK = 0x1, 0x2, 0x4, 0x6, 0x9, 0x15
 RESP, GENERIC_NACK = 0x80000000, 0x80000000
 BINDS = {BIND_RECEIVER: "receiver", BIND_TRANSMITTER: "transmitter", BIND_TRANSCEIVER: "transceiver"}
@@ -92,7 +94,7 @@ class _Server(socketserver.ThreadingTCPServer):
     daemon_threads = True
 
 
-class SmppSimulator:
+class SmppSimulator(ServedInThread):
     def __init__(self, credentials: dict[str, str] | None = None, port: int = 0) -> None:
         self.credentials = dict(credentials or {"motcua": "secret"})
         self.port = port
@@ -234,21 +236,7 @@ class SmppSimulator:
             def _send(self, command: int, status: int, sequence: int, body: bytes) -> None:
                 self.request.sendall(struct.pack(">IIII", 16 + len(body), command, status, sequence) + body)
 
-        self._server = _Server(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> SmppSimulator:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        return self._serve(_Server(("127.0.0.1", self.port), Handler), "smpp-simulator")
 
 
 def main() -> None:

@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 from motcua.integrations.national.mapping import DATE_FORMAT, NATIONAL_STATUS_MEANINGS
+from motcua.simulation import ServedInThread
 
 CONTROL_PREFIX = "/_simulator"
 DATE_FIELDS = ("NgayTiepNhan", "NgayHenTra", "NgayTra", "NgayKetThucXuLy")
@@ -131,7 +132,7 @@ class SimulatorState:
         self.sequence = 0
 
 
-class NationalPortalSimulator:
+class NationalPortalSimulator(ServedInThread):
     """``with NationalPortalSimulator() as sim: sim.url`` — see the module docstring."""
 
     def __init__(
@@ -168,11 +169,9 @@ class NationalPortalSimulator:
 
     def start(self) -> "NationalPortalSimulator":
         handler = type("Handler", (_Handler,), {"simulator": self})
-        self._server = _Server((self.host, self.port), handler)
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, name="national-portal-sim", daemon=True)
-        self._thread.start()
-        return self
+        server = _Server((self.host, self.port), handler)
+        self.port = server.server_address[1]
+        return self._serve(server, "national-portal-sim")
 
     def serve_forever(self) -> None:
         """Run in the calling thread until interrupted (the management command)."""
@@ -183,21 +182,6 @@ class NationalPortalSimulator:
             self._server.serve_forever()
         finally:
             self._server.server_close()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> "NationalPortalSimulator":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     @property
     def url(self) -> str:

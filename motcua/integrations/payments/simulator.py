@@ -10,7 +10,6 @@ the status query, ``GET /query``, tells the outcome). The query answers with a n
 from __future__ import annotations
 
 import html
-import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,9 +19,10 @@ from urllib.parse import parse_qsl, urlencode, urlparse
 import requests
 
 from motcua.integrations.payments.gateway import HASH_FIELD, sign, signed
+from motcua.simulation import ServedInThread
 
 
-class GatewaySimulator:
+class GatewaySimulator(ServedInThread):
     def __init__(self, secret: str, merchant_code: str = "MOTCUA", port: int = 0) -> None:
         self.port = port
         self.secret = secret
@@ -81,14 +81,7 @@ class GatewaySimulator:
                 else:
                     self._send(404, "not found")
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        return self._serve(ThreadingHTTPServer(("127.0.0.1", self.port), Handler), "payment-gateway-simulator")
 
     # --- pages ---------------------------------------------------------------------------------
 
