@@ -100,3 +100,35 @@ def fees_with_open_attempts(count: int) -> tuple[object, list[tuple[object, obje
         fee = services.request_fee(dossier, actor=desk_clerk)
         pairs.append((fee, services.start_payment(fee, return_url="http://x/r", ipn_url="http://x/i")[0]))
     return desk_clerk, pairs
+
+
+def run_at_once(jobs) -> list[str]:
+    """Start every job in its own thread behind one barrier and wait for all. Returns the messages of the
+    refusals (ValidationError) the jobs met; any other exception fails the test."""
+    import threading
+
+    from django.core.exceptions import ValidationError
+    from django.db import connections
+
+    refused: list[str] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(jobs))
+
+    def work(job) -> None:
+        try:
+            start.wait()
+            job()
+        except ValidationError as exc:
+            refused.append(" ".join(exc.messages))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(job,)) for job in jobs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    return refused

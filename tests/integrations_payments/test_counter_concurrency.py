@@ -3,16 +3,13 @@ still pending, all at once, pay the fee exactly once with one receipt (PostgreSQ
 SQLite test database fails table locks at once instead of waiting). A separate module because the
 other counter tests share a module-wide demo organisation inside a transaction."""
 
-import threading
-
 import pytest
-from django.core.exceptions import ValidationError
-from django.db import connection, connections
+from django.db import connection
 
 from motcua.dossiers.models import DossierEvent
 from motcua.integrations.payments import services
 from motcua.integrations.payments.models import FeeRequest, Payment, Receipt
-from tests.integrations_payments.conftest import fees_with_open_attempts, paid_notice
+from tests.integrations_payments.conftest import fees_with_open_attempts, paid_notice, run_at_once
 
 ROUNDS = 4
 pytestmark = [
@@ -26,32 +23,12 @@ def test_double_click_and_a_gateway_notice_at_once_pay_once():
 
     outcomes: list[str] = []
     collected: list = []
-    errors: list[BaseException] = []
     jobs = []
     for fee, attempt in cases:
         jobs += [lambda f=fee: collected.append(services.record_counter_payment(f, actor=clerk, method="cash"))] * 2
         jobs.append(lambda a=attempt: outcomes.append(services.handle_notice(paid_notice(a))))
-    refused: list[str] = []
-    start = threading.Barrier(len(jobs))
+    refused = run_at_once(jobs)
 
-    def work(job) -> None:
-        try:
-            start.wait()
-            job()
-        except ValidationError as exc:
-            refused.append(" ".join(exc.messages))
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work, args=(job,)) for job in jobs]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert errors == []
     # Per fee three tries, one wins: either one click (the other click and the notice lose) or the
     # notice (both clicks lose). Every losing click is told the fee is already paid.
     assert len(collected) + outcomes.count("applied") == ROUNDS

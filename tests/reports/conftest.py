@@ -256,3 +256,18 @@ def _media_and_calendars(settings, tmp_path):
     worktime_selectors.clear_cache()
     yield
     worktime_selectors.clear_cache()
+
+
+def summary_rows() -> dict:
+    """The non-zero day and month summary rows, keyed by (table, period, agency, version): what a rebuild
+    must reproduce exactly."""
+    from motcua.reports.models import DailyFigures, MonthlyFigures
+
+    rows = {}
+    for model, key in ((DailyFigures, "day"), (MonthlyFigures, "month")):
+        for row in model.objects.values():
+            row.pop("id")
+            counts = {k: v for k, v in row.items() if k not in (key, "agency_id", "procedure_version_id")}
+            if any(counts.values()):
+                rows[(model.__name__, row[key], row["agency_id"], row["procedure_version_id"])] = counts
+    return rows

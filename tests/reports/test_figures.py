@@ -8,7 +8,7 @@ from django.utils import translation
 from motcua.org.models import Agency
 from motcua.reports import selectors
 from motcua.reports.figures import DATA_COLUMNS, rate
-from motcua.reports.models import DailyFigures, DossierBooking, MonthlyFigures
+from motcua.reports.models import DossierBooking
 from motcua.reports.periods import Period
 from tests.reports.conftest import (
     BRANCH_BX,
@@ -18,6 +18,7 @@ from tests.reports.conftest import (
     LIENBAO,
     TAMHOP,
     expected_columns,
+    summary_rows,
     user,
 )
 
@@ -137,15 +138,7 @@ def test_indicators_use_the_flows(history):
 
 def test_rebuild_gives_the_same_rows_as_the_incremental_path(history):
     def snapshot():
-        rows = {}
-        for model, key in ((DailyFigures, "day"), (MonthlyFigures, "month")):
-            for row in model.objects.values():
-                row.pop("id")
-                counts = {k: v for k, v in row.items() if k not in (key, "agency_id", "procedure_version_id")}
-                if any(counts.values()):
-                    rows[(model.__name__, row[key], row["agency_id"], row["procedure_version_id"])] = counts
-        bookings = dict(DossierBooking.objects.values_list("dossier_id", "contribution"))
-        return rows, bookings
+        return summary_rows(), dict(DossierBooking.objects.values_list("dossier_id", "contribution"))
 
     before = snapshot()
     assert before[0], "the incremental path has written rows"

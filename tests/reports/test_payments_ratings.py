@@ -26,9 +26,9 @@ from motcua.portal import services as portal
 from motcua.portal.models import DossierOwner
 from motcua.reports import selectors, services, tasks
 from motcua.reports.figures import rate
-from motcua.reports.models import DailyFigures, DigestDelivery, DossierBooking, MonthlyFigures
+from motcua.reports.models import DigestDelivery, DossierBooking
 from motcua.reports.periods import Period
-from tests.reports.conftest import BRANCH_VY, _receive, at, user
+from tests.reports.conftest import BRANCH_VY, _receive, at, summary_rows, user
 
 pytestmark = pytest.mark.django_db
 SECRET = "test-secret-123"
@@ -129,15 +129,8 @@ def test_dashboard_shows_the_figures_with_formula_and_links(paid_and_rated, clie
 
 
 def _snapshot():
-    rows = {}
-    for model, key in ((DailyFigures, "day"), (MonthlyFigures, "month")):
-        for row in model.objects.values():
-            row.pop("id")
-            counts = {k: v for k, v in row.items() if k not in (key, "agency_id", "procedure_version_id")}
-            if any(counts.values()):
-                rows[(model.__name__, row[key], row["agency_id"], row["procedure_version_id"])] = counts
     bookings = {d: (c, s) for d, c, s in DossierBooking.objects.values_list("dossier_id", "contribution", "state")}
-    return rows, bookings
+    return summary_rows(), bookings
 
 
 def test_rebuild_gives_the_same_figures_and_positions_with_payments_ratings_and_a_late_event(paid_and_rated):
