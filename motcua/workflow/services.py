@@ -1214,8 +1214,11 @@ def supplement_received(dossier: Dossier, *, actor: User, now: datetime | None =
                 step_run.due_at = calendar.resume_due(step_run.due_at, step_run.paused_at, moment)
             step_run.paused_at = None
             step_run.save(update_fields=["due_at", "paused_at"])
+        # Read inside the transaction: a locking read after it is a TransactionManagementError in
+        # autocommit (PostgreSQL), i.e. a 500 after the change was committed.
+        after = _current(run, lock=False)
     dossier.refresh_from_db()
-    return Move(dossier=locked, current=_current(run))
+    return Move(dossier=locked, current=after)
 
 
 def claim(
@@ -1327,11 +1330,12 @@ def answer(
                 ip,
                 {"step": mine.step_key, "agency": mine.agency.code, "comment": text, "attachments": ids},
             )
+            after = _current(run, lock=False)  # inside the transaction (see supplement_received)
     except BaseException:
         _discard(stored)
         raise
     dossier.refresh_from_db()
-    return Move(dossier=locked, finished=mine, current=_current(run))
+    return Move(dossier=locked, finished=mine, current=after)
 
 
 def hand_over(dossier: Dossier, *, user: User, now: datetime | None = None, ip: str | None = None) -> Move:
@@ -1472,8 +1476,9 @@ def request_supplement(
             raise _not_holder(current)
         dossier_services.request_supplement(locked, actor=user, reason=reason, ip=ip, now=moment)
         StepRun.objects.filter(run=run, finished_at__isnull=True, paused_at__isnull=True).update(paused_at=moment)
+        after = _current(run, lock=False)  # inside the transaction (see supplement_received)
     dossier.refresh_from_db()
-    return Move(dossier=locked, current=_current(run))
+    return Move(dossier=locked, current=after)
 
 
 # --- deadlines: the periodic scan, notices, apology letters ----------------------------------------
