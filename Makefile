@@ -8,6 +8,8 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 # Test processes (pytest-xdist); 0 runs everything in this process.
 TEST_WORKERS ?= 2
+# The moment the suite runs at, e.g. CLOCK=2027-02-05T16:55:00+07:00 (empty: the real clock; see tests/clock.py).
+CLOCK ?=
 
 .PHONY: run test bench lint format messages migrate demo browser clean
 
@@ -34,7 +36,7 @@ browser:
 	@scripts/ensure-debian-packages.sh
 
 test: $(STAMP) messages browser
-	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	MOTCUA_TEST_CLOCK="$(CLOCK)" $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 bench: $(STAMP) messages
 	@for script in bench/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done

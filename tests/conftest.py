@@ -4,6 +4,9 @@ import pytest
 
 from motcua.l10n import compile_catalogues
 
+# MOTCUA_TEST_CLOCK=<ISO moment> shifts "now" for the whole suite (see tests/clock.py).
+pytest_plugins = ["tests.clock"]
+
 if compile_catalogues(only_stale=True):
     # Django may have read the old .mo files while starting up: clear its caches the way its
     # autoreloader does when a .mo file changes.

@@ -5,14 +5,16 @@ no link, no sync item (only the inbound log records the refusal).
 """
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from motcua.dossiers.lifecycle import Status
 from motcua.dossiers.models import Channel, Dossier, DossierEvent
 from motcua.dossiers.selectors import dossiers_visible_to
 from motcua.integrations.models import NationalDossierLink, NationalInboundLog, NationalSyncItem, SyncState
-from motcua.integrations.national import services
+from motcua.integrations.national import mapping, services
 from motcua.org.models import User
 from tests.integrations.conftest import configure
 
@@ -194,11 +196,13 @@ def test_no_agency_anywhere(client, inbound):
 
 
 def test_fetching_the_inbox(portal, org, birth):
+    # Submitted an hour ago: inside the next fetch's day of overlap, whatever the date.
+    submitted = mapping.format_moment(timezone.now() - timedelta(hours=1))
     portal.add_inbox(
         [
-            national(MaHoSo="G22-1"),
-            national(MaHoSo="G22-2", MaTTHC="1.999999"),
-            national(MaHoSo="G22-3", ChuHoSo="Trần Văn Tú"),
+            national(MaHoSo="G22-1", NgayNopHoSo=submitted),
+            national(MaHoSo="G22-2", MaTTHC="1.999999", NgayNopHoSo=submitted),
+            national(MaHoSo="G22-3", ChuHoSo="Trần Văn Tú", NgayNopHoSo=submitted),
         ]
     )
     report = services.fetch_inbox()

@@ -142,14 +142,15 @@ def test_apology_api(workflow, receive):
     assert body["dossier"]["due_at"] == "2026-12-07T11:30:00+07:00"
 
 
-def test_deadline_task_runs_the_scan(workflow, receive):
+def test_deadline_task_runs_the_scan(workflow, receive, time_machine):
     from motcua.workflow import tasks
 
     receive()
-    # At the real clock (after 2026-11-29) the dossier's steps are not yet due; the run is recorded.
+    # Tuesday 14:00, past the commune step's 11:30: the task's scan sends its one overdue notice.
     # The worker calls the task's function with its context; a manual run from the desk is its own slot.
+    time_machine.move_to(at(1, 14))
     result = tasks.deadline_scan.func(None, manual=True)
-    assert result.startswith("apology requests: ")
+    assert result == "step_overdue: 1, apology requests: 0, e-mails: 1"
     from motcua.integrations.models import JobRun
 
     run = JobRun.objects.get(job__name="deadline_scan")
