@@ -192,6 +192,10 @@ class DossierOut(Schema):
 
 
 class DossierItem(Schema):
+    """A dossier of the search. Only dossiers with a code are listed: the counter's guidance and refusal
+    records (answered once, by ``POST /guidance`` and ``POST /refusals``) and online submissions not yet
+    received have none, and are not searched here."""
+
     code: str
     status: str
     status_label: str
@@ -509,6 +513,7 @@ def search(request: HttpRequest, filters: Query[Filters]):
         received_from=_day(filters.received_from, "received_from"),
         received_to=_day(filters.received_to, "received_to"),
         timeliness=filters.timeliness or None,
+        coded_only=True,  # guidance/refusal records have no code: they are not dossiers (see DossierItem)
     )
     if "timeliness_now" not in dossiers.query.annotations:
         dossiers = selectors.with_timeliness(dossiers)

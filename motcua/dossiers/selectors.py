@@ -15,7 +15,7 @@ from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from motcua.catalog import codes as catalog_codes
-from motcua.dossiers.lifecycle import OPEN, PAUSED, RESOLVED
+from motcua.dossiers.lifecycle import OPEN, PAUSED, RESOLVED, Status
 from motcua.dossiers.models import Dossier
 from motcua.org.selectors import scope_filter, scope_path
 from motcua.text import fold
@@ -24,7 +24,11 @@ TIMELINESS_VALUES = ("early", "on_time", "late", "within_time", "overdue")
 
 
 def dossiers_visible_to(user) -> QuerySet[Dossier]:
-    """Every dossier ``user`` may see, and no other."""
+    """Every dossier ``user`` may see, and no other.
+
+    A citizen's unsent draft is theirs alone (the portal shows it to its owner): no office sees it
+    before it is submitted, whatever the scope.
+    """
     if scope_path(user) is None:
         return Dossier.objects.none()
     # Staff also see the dossiers routed to their agency (or to them) by a workflow step.
@@ -34,7 +38,7 @@ def dossiers_visible_to(user) -> QuerySet[Dossier]:
         scope_filter(user, "receiving_agency__unit")
         | scope_filter(user, "competent_agency__unit")
         | routed_condition(user)
-    )
+    ).exclude(status=Status.DRAFT)
 
 
 def agencies_received_for(receiving) -> QuerySet:
@@ -111,8 +115,13 @@ def search_dossiers(
     received_to: date | None = None,
     timeliness: str | None = None,
     now: datetime | None = None,
+    coded_only: bool = False,
 ) -> QuerySet[Dossier]:
     """Visible dossiers matching every filter given, newest receipt first.
+
+    ``coded_only`` leaves out the records that have no dossier code: the counter's guidance and
+    refusal records and online submissions not received (yet). The staff page lists them (it opens
+    a record by its id); the API's search answers dossiers, which it names by their code.
 
     ``q`` ignores diacritics and case ("nguyen van an" finds "Nguyễn Văn An"): every word must occur
     in the applicant's name, the code, the ID number or the phone. Dates are local days, inclusive.
@@ -123,6 +132,8 @@ def search_dossiers(
     dossiers = dossiers_visible_to(user).select_related(
         "procedure_version__procedure", "receiving_agency", "competent_agency"
     )
+    if coded_only:
+        dossiers = dossiers.filter(code__isnull=False)
     if q and q.strip():
         for word in fold(q).split():
             dossiers = dossiers.filter(search_text__contains=word)
