@@ -264,9 +264,13 @@ def load() -> dict[str, AdministrativeUnit]:
             agency=agencies[code],
         )
         index += 1
-    for email, name in [("nguyenvanan@example.vn", "Nguyễn Văn An"), ("tranthibinh@example.vn", "Trần Thị Bình")]:
+    for email, name in DEMO_CITIZENS:
         _user(email, name, [Role.CITIZEN], password_hash)
     return units
+
+
+#: The demo citizens (e-mail, name); motcua.portal.demo marks their addresses verified.
+DEMO_CITIZENS = [("nguyenvanan@example.vn", "Nguyễn Văn An"), ("tranthibinh@example.vn", "Trần Thị Bình")]
 
 
 def accounts_summary() -> list[tuple[str, str]]:

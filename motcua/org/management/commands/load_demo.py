@@ -5,6 +5,7 @@ from django.db import transaction
 
 from motcua.catalog import demo as catalog_demo
 from motcua.org import demo as org_demo
+from motcua.portal import demo as portal_demo
 from motcua.workflow import demo as workflow_demo
 from motcua.worktime import demo as worktime_demo
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
         worktime_demo.load(units["tinh"])
         catalog_demo.load()
         workflow_demo.load()
+        portal_demo.load()
         self.stdout.write(self.style.SUCCESS("Demo data loaded: Tỉnh Vĩnh Phúc (mã H62 là giả định)."))
         if not options["quiet_accounts"]:
             self.stdout.write(f"Demo accounts (password for all: {org_demo.DEMO_PASSWORD}):")
