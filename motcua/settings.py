@@ -260,6 +260,8 @@ STORAGES = {
 # Attachments: PDF/JPEG/PNG checked by content, at most this per file and per dossier (bytes).
 MOTCUA_MAX_FILE_SIZE = int(os.environ.get("MOTCUA_MAX_FILE_SIZE", 10 * 1024 * 1024))
 MOTCUA_MAX_DOSSIER_SIZE = int(os.environ.get("MOTCUA_MAX_DOSSIER_SIZE", 50 * 1024 * 1024))
+# Dossier codes: checked at start-up (motcua/dossiers/checks.py): URL-safe characters, {number}…
+MOTCUA_DOSSIER_CODE_FORMAT = os.environ.get("MOTCUA_DOSSIER_CODE_FORMAT", "{agency}-{date:%y%m%d}-{number:04d}")
 # A JSON API body carries a whole dossier's scans in base64 (4/3 of their size) plus the data.
 DATA_UPLOAD_MAX_MEMORY_SIZE = MOTCUA_MAX_DOSSIER_SIZE * 4 // 3 + 1024 * 1024
 

@@ -14,6 +14,10 @@ from datetime import date, datetime
 from functools import lru_cache
 
 DEFAULT_FORMAT = "{agency}-{date:%y%m%d}-{number:04d}"
+#: A code travels in URLs (/dossiers/<code>/, /api/v1/dossiers/{code}) and file names: only these.
+URL_SAFE = re.compile(r"^[A-Za-z0-9._-]+$")
+MAX_LENGTH = 50  # Dossier.code's column
+_SAMPLE_AGENCY = "000.00.24.H62"
 _DATE_DIRECTIVES = {"y": r"\d{2}", "Y": r"\d{4}", "m": r"\d{2}", "d": r"\d{2}"}
 _NUMBER_SPEC = re.compile(r"^0?(?P<width>\d*)d?$")
 
@@ -32,7 +36,48 @@ def format_code(agency: str, day: date, number: int, fmt: str = DEFAULT_FORMAT) 
     if number < 1:
         raise ValueError("The running number starts at 1.")
     _pattern(fmt)  # refuse a format the parser could not read back
-    return fmt.format(agency=agency, date=day, number=number)
+    code = fmt.format(agency=agency, date=day, number=number)
+    if not URL_SAFE.match(code):
+        # Refused before anything is saved: a code no URL can carry makes its dossier unreachable.
+        raise ValueError(f"The dossier code {code!r} has characters other than A-Z, a-z, 0-9, '.', '_' and '-'.")
+    return code
+
+
+def format_problems(fmt: object) -> list[str]:
+    """Why ``fmt`` cannot be the dossier code format (empty when it can), for the start-up check.
+
+    It must name {agency}, {date} and {number} once each, be readable back by the parser, and give
+    codes of URL-safe characters ([A-Za-z0-9._-]) that fit the code column (50).
+    """
+    if not isinstance(fmt, str) or not fmt:
+        return [f"The dossier code format must be a non-empty string, not {fmt!r}."]
+    try:
+        _pattern(fmt)
+        samples = [fmt.format(agency=_SAMPLE_AGENCY, date=date(2026, 12, 31), number=n) for n in (1, 99999)]
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError) as error:
+        return [str(error) or f"The dossier code format {fmt!r} cannot be rendered."]
+    problems = []
+    for sample in samples:
+        if not URL_SAFE.match(sample):
+            problems.append(
+                f"The dossier code format {fmt!r} gives codes such as {sample!r}: a code may only have the "
+                "characters A-Z, a-z, 0-9, '.', '_' and '-', because it is part of web addresses."
+            )
+            break
+    longest = max(samples, key=len)
+    if len(longest) > MAX_LENGTH:
+        problems.append(f"The dossier code format {fmt!r} gives codes longer than {MAX_LENGTH} characters.")
+    if not problems:
+        for n, sample in zip((1, 99999), samples, strict=True):
+            try:
+                parsed = parse_code(sample, fmt)
+            except ValueError as error:
+                problems.append(str(error))
+                break
+            if parsed.number != n or parsed.agency != _SAMPLE_AGENCY:
+                problems.append(f"Codes of the format {fmt!r} cannot be read back unambiguously.")
+                break
+    return problems
 
 
 @lru_cache(maxsize=16)
