@@ -7,6 +7,7 @@ the database task backend, DEBUG on only when asked for.
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "motcua.integrations.payments",
     "motcua.integrations.messaging",
     "motcua.reports",
+    "motcua.org.apps.LoginRecordsConfig",  # django-axes: limits and records of the staff log-ins
     "motcua.portal",
     "motcua.api",
     # Citizen accounts (after motcua.portal, whose templates override allauth's).
@@ -102,9 +104,11 @@ ROOT_URLCONF = "motcua.urls"
 WSGI_APPLICATION = "motcua.wsgi.application"
 ASGI_APPLICATION = "motcua.asgi.application"
 
+    "motcua.org.middleware.SessionActivityMiddleware",
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
+    "axes.middleware.AxesMiddleware",  # last: turns a staff log-in lock-out into our page (429)
         "DIRS": [BASE_DIR / "motcua" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -165,6 +169,9 @@ ACCOUNT_SIGNUP_FORM_CLASS = "motcua.portal.forms.CitizenSignupForm"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email", "phone"}
 # E-mail and phone are each optional at sign-up (one of them is required by the form); whichever is
+    # First: refuses a locked-out account or address at /staff/login/ and /admin/login/ (django-axes);
+    # it authenticates nobody and lets every other log-in (citizens, tests) through to the others.
+    "motcua.org.login_limits.StaffLoginBackend",
 # given must be verified before the first log-in: the adapter's e-mail stage makes "optional" mandatory
 # for real addresses (allauth's own "mandatory" would require an e-mail from everyone).
 ACCOUNT_SIGNUP_FIELDS = ["email", "phone", "password1*"]
@@ -179,6 +186,56 @@ ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a password reset for an unknown addres
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 10 * 60  # a code is valid 10 minutes
 ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 5  # then the process ends: log in again for a new code
+# Staff log-in limits (django-axes; motcua/org/login_limits.py). An account with
+# MOTCUA_LOGIN_FAILURE_LIMIT failed log-ins, or a client address with
+# MOTCUA_LOGIN_FAILURE_LIMIT_PER_ADDRESS (across accounts), is refused, even with the right password,
+# until MOTCUA_LOGIN_COOLOFF_MINUTES after the last failure or until a unit administrator unlocks it
+# in the desk (Bản ghi đăng nhập). Citizens' log-ins are limited by allauth (ACCOUNT_RATE_LIMITS).
+AXES_ENABLED = env_bool("MOTCUA_LOGIN_LIMITS", True)
+AXES_FAILURE_LIMIT = int(os.environ.get("MOTCUA_LOGIN_FAILURE_LIMIT", "5"))
+MOTCUA_LOGIN_FAILURE_LIMIT_PER_ADDRESS = int(os.environ.get("MOTCUA_LOGIN_FAILURE_LIMIT_PER_ADDRESS", "20"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("MOTCUA_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each on its own; the order matters to the handler
+AXES_HANDLER = "motcua.org.login_limits.StaffLoginHandler"
+AXES_USERNAME_FORM_FIELD = "username"  # Django's AuthenticationForm (staff page and desk) posts the e-mail so
+AXES_USERNAME_CALLABLE = "motcua.org.login_limits.username"
+AXES_CLIENT_IP_CALLABLE = "motcua.org.client_address.client_ip"
+AXES_LOCKOUT_CALLABLE = "motcua.org.login_limits.lockout_response"
+AXES_RESET_ON_SUCCESS = False  # the handler forgets only the account's own failures on success
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # every failure, with "locked out", kept for the desk
+AXES_ENABLE_ADMIN = False  # our own scoped desk pages (motcua/org/admin.py)
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+
+# The TLS proxy in front of the app (README "Production"): addresses or networks, comma-separated,
+# whose X-Forwarded-For is believed. Without it every limit keyed on the client's address (staff
+# log-ins, allauth, the public look-up) would count the proxy, i.e. the whole province, as one client.
+MOTCUA_TRUSTED_PROXIES = env_list("MOTCUA_TRUSTED_PROXIES")
+
+# Sessions: counter PCs are shared, so a session ends when the browser closes and after
+# MOTCUA_SESSION_IDLE_MINUTES without a request (SessionActivityMiddleware keeps a used session
+# alive, saving it at most every MOTCUA_SESSION_TOUCH_SECONDS). Citizens' sessions end with the
+# browser too (ACCOUNT_SESSION_REMEMBER = False: there is no "remember me").
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env_bool("MOTCUA_SESSION_EXPIRE_AT_BROWSER_CLOSE", True)
+SESSION_COOKIE_AGE = int(os.environ.get("MOTCUA_SESSION_IDLE_MINUTES", "480")) * 60
+MOTCUA_SESSION_TOUCH_SECONDS = min(300, SESSION_COOKIE_AGE // 4)
+
+# --- Cache ------------------------------------------------------------------------------------------
+# Rate limits (allauth's, the public look-up's) must count across every web worker and server: the
+# database cache by default (its table is made by a migration of motcua.org, `createcachetable`), or
+# Redis with MOTCUA_CACHE_URL=redis://host:6379/1 (a Redis database of its own: clearing the cache
+# empties it). A per-process memory cache would give each gunicorn worker its own count.
+if _cache_url := os.environ.get("MOTCUA_CACHE_URL", "").strip():
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            "KEY_PREFIX": "motcua",
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "motcua_cache"}}
+
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = 3  # at most 3 new codes per attempt (and the rate limits)
 ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}  # 6 digits by SMS
 ACCOUNT_SESSION_REMEMBER = False

@@ -3,6 +3,10 @@
 Scoped like every desk page: a unit administrator sees and revokes only the tokens of the staff
 of their unit subtree (``selectors.tokens_visible_to``); monitors look; nobody edits or deletes a
 token (a revoked token stays as the record of who could call the API).
+
+A token is issued only to the person adding it (the form has no "user"): an administrator who
+could mint a token for a leader could act, and sign, as that leader. Other staff get theirs from
+the system operator on the server (``manage.py issue_api_token``), who can do anything anyway.
 """
 
 from django.contrib import admin, messages
@@ -43,6 +47,7 @@ class ApiTokenAdmin(ScopedModelAdmin):
     search_fields = ["prefix", "name", "user__email", "user__full_name"]
     readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at", "revoked_by"]
     fields = ["user", "name", "expires_at", "prefix", "created_at", "last_used_at", "revoked_at", "revoked_by"]
+    add_fields = ["name", "expires_at"]  # the owner is always the person adding it
     actions = ["revoke_selected"]
 
     def get_queryset(self, request: HttpRequest):
@@ -67,21 +72,28 @@ class ApiTokenAdmin(ScopedModelAdmin):
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         return has_any_role(request.user, self.manage_roles)
 
+    def get_fields(self, request: HttpRequest, obj=None):
+        return self.add_fields if obj is None else self.fields
+
     def get_readonly_fields(self, request: HttpRequest, obj=None):
         if obj is None:
-            return self.readonly_fields
+            return []
         return self.fields
 
     def save_model(self, request: HttpRequest, obj: ApiToken, form, change: bool) -> None:
-        """Issue through the service; the secret goes into one message and is not kept anywhere."""
-        token, plaintext = services.issue_token(obj.user, obj.name, expires_at=obj.expires_at)
+        """Issue to the requester through the service; the secret goes into one message to them and is
+        not kept anywhere."""
+        if change:
+            return  # never edited (has_change_permission); nothing to save
+        token, plaintext = services.issue_token(request.user, obj.name, expires_at=obj.expires_at, by=request.user)
         obj.pk = token.pk
         obj.prefix, obj.secret_hash, obj.created_at = token.prefix, token.secret_hash, token.created_at
         obj._state.adding = False
         obj._state.db = token._state.db
+        obj.user = request.user
         messages.warning(
             request,
-            _("The new API token is %(token)s — copy it now: it is not stored and will not be shown again.")
+            _("Your new API token is %(token)s — copy it now: it is not stored and will not be shown again.")
             % {"token": plaintext},
         )
 

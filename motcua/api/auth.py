@@ -3,7 +3,9 @@
 Bearer tokens (``Authorization: Bearer mc_…``, see ``motcua.api.services.issue_token``) come
 first, for scripts and partner systems; an authenticated Django session comes second, so the
 app's own pages can call the API — with Django's CSRF check, as a cookie is sent by any page.
-Every failure answers 401 in the API's one error shape (``motcua.api.errors``).
+Every failure answers 401 in the API's one error shape (``motcua.api.errors``), except a
+password older than ``MOTCUA_PASSWORD_MAX_AGE_DAYS``: 403 with a ``detail`` saying to change it
+first, for a token as for a session (the pages redirect to the change form instead).
 """
 
 from typing import Any
@@ -16,6 +18,7 @@ from ninja.security.session import SessionAuth
 from ninja.utils import check_csrf
 
 from motcua.api import selectors, services
+from motcua.org.middleware import password_expired, password_expired_message
 
 
 class InvalidToken(AuthenticationError):
@@ -23,6 +26,18 @@ class InvalidToken(AuthenticationError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message=message)
+
+
+class PasswordExpired(HttpError):
+    """The credentials are good, but the owner's password is too old: 403 until it is changed."""
+
+    def __init__(self) -> None:
+        super().__init__(403, password_expired_message())
+
+
+def refuse_expired(user) -> None:
+    if password_expired(user):
+        raise PasswordExpired()
 
 
 class BearerTokenAuth(HttpBearer):
@@ -47,6 +62,7 @@ class BearerTokenAuth(HttpBearer):
             if not row.user.is_active:
                 raise InvalidToken(_("The account of this API token is disabled."))
             raise InvalidToken(_("The API token has expired."))
+        refuse_expired(row.user)
         services.touch(row)
         request.user = row.user
         request.api_token = row
@@ -66,6 +82,7 @@ class CsrfSessionAuth(SessionAuth):
             return None
         if self.csrf and not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
             raise HttpError(403, _("The CSRF check failed: reload the page and try again."))
+        refuse_expired(user)
         return user
 
 

@@ -3,9 +3,11 @@
 import secrets
 from datetime import datetime, timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from motcua.api.models import ApiToken
 from motcua.api.selectors import TOKEN_PREFIX, hash_secret
@@ -16,9 +18,15 @@ PREFIX_LENGTH = len(TOKEN_PREFIX) + 8
 
 
 def issue_token(
-    user, name: str, *, days: int | None = None, expires_at: datetime | None = None
+    user, name: str, *, days: int | None = None, expires_at: datetime | None = None, by=None
 ) -> tuple[ApiToken, str]:
-    """Create a token for ``user``; returns the row and the plaintext, which is never stored or shown again."""
+    """Create a token for ``user``; returns the row and the plaintext, which is never stored or shown again.
+
+    ``by`` is the person asking (the desk passes it): a token is minted only for oneself, as whoever
+    holds it acts as its owner. Only the system operator's ``manage.py issue_api_token`` passes none.
+    """
+    if by is not None and by.pk != user.pk:
+        raise PermissionDenied(_("An API token can only be issued to yourself."))
     if expires_at is None and days:
         expires_at = timezone.now() + timedelta(days=days)
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)

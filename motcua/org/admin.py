@@ -1,14 +1,17 @@
 """The desk pages of the organisation: units, agencies, departments, counters and staff."""
 
-from django.contrib import admin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.models import Group
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from motcua.org import selectors, services
-from motcua.org.admin_scope import ScopedModelAdmin, ScopedTabularInline
+from motcua.org.admin_scope import ADMIN_ROLES, ScopedModelAdmin, ScopedTabularInline, has_any_role
 from motcua.org.models import AdministrativeLevel, AdministrativeUnit, Agency, Counter, Department, Role, User, UserRole
 
 
@@ -116,12 +119,20 @@ class UserRoleInline(ScopedTabularInline):
         return super().formfield_for_choice_field(db_field, request, **kwargs)
 
 
+class StaffPasswordForm(AdminPasswordChangeForm):
+    """The desk's "set password" page (scoped like the user page): how staff get a new password."""
+
+    def save(self, commit: bool = True) -> User:
+        user = super().save(commit=False)
+        return services.password_set_by_administrator(user)
+
+
 @admin.register(User)
 class UserAdmin(ScopedModelAdmin, DjangoUserAdmin):
     scope_unit_field = "unit"
     form = UserChangeForm
     add_form = UserCreationForm
-    change_password_form = AdminPasswordChangeForm
+    change_password_form = StaffPasswordForm
     ordering = ["full_name"]
     list_display = ["full_name", "email", "unit", "agency", "role_list", "is_active", "is_absent"]
     list_filter = ["roles__role", "unit__level", "is_active", "is_absent"]
@@ -168,3 +179,75 @@ class UserAdmin(ScopedModelAdmin, DjangoUserAdmin):
 
 # Roles replace Django's groups; an unused "Groups" page would only invite confusion.
 admin.site.unregister(Group)
+
+
+# --- staff log-in records (django-axes, see motcua/org/login_limits.py) -------------------------------
+
+
+class LoginRecordAdmin(ScopedModelAdmin):
+    """Read-only records of staff log-ins; a unit administrator sees those of the staff of their scope.
+
+    Records of unknown e-mail addresses (someone guessing) are for system administrators only.
+    """
+
+    list_filter = ["attempt_time", "path_info"]
+    search_fields = ["username", "ip_address"]
+    date_hierarchy = "attempt_time"
+
+    def get_queryset(self, request: HttpRequest):
+        qs = super().get_queryset(request)
+        if selectors.is_system_admin(request.user):
+            return qs
+        return qs.filter(username__in=selectors.users_in_scope(request.user).values("email"))
+
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(AccessAttempt)
+class FailedLoginAdmin(LoginRecordAdmin):
+    """Failed log-ins still counting (within the cool-off); "unlock" forgets them."""
+
+    list_display = ["username", "ip_address", "failures_since_start", "locked", "attempt_time", "path_info"]
+    fields = ["username", "ip_address", "user_agent", "path_info", "failures_since_start", "attempt_time"]
+    readonly_fields = fields
+    actions = ["unlock_selected"]
+
+    @admin.display(description=_("locked"), boolean=True)
+    def locked(self, obj: AccessAttempt) -> bool:
+        return obj.failures_since_start >= settings.AXES_FAILURE_LIMIT
+
+    def has_unlock_permission(self, request: HttpRequest) -> bool:
+        return has_any_role(request.user, ADMIN_ROLES)
+
+    @admin.action(description=_("Unlock: forget these failed log-ins"), permissions=["unlock"])
+    def unlock_selected(self, request: HttpRequest, queryset: QuerySet[AccessAttempt]) -> None:
+        count = services.unlock_attempts(queryset)
+        self.message_user(
+            request, _("%(count)s record(s) of failed log-ins forgotten.") % {"count": count}, messages.SUCCESS
+        )
+
+
+@admin.register(AccessFailureLog)
+class FailedLoginLogAdmin(LoginRecordAdmin):
+    """Every failed staff log-in, kept (up to AXES_ACCESS_FAILURE_LOG_PER_USER_LIMIT per account)."""
+
+    list_display = ["attempt_time", "username", "ip_address", "locked_out", "path_info"]
+    list_filter = ["locked_out", "attempt_time", "path_info"]
+    fields = ["username", "ip_address", "user_agent", "path_info", "attempt_time", "locked_out"]
+    readonly_fields = fields
+
+
+@admin.register(AccessLog)
+class LoginLogAdmin(LoginRecordAdmin):
+    """Successful staff log-ins and their log-outs."""
+
+    list_display = ["attempt_time", "logout_time", "username", "ip_address", "path_info"]
+    fields = ["username", "ip_address", "user_agent", "path_info", "attempt_time", "logout_time"]
+    readonly_fields = fields

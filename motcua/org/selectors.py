@@ -63,3 +63,16 @@ def unit_in_scope(user, unit: AdministrativeUnit | None) -> bool:
     if path is None or unit is None:
         return path == ""
     return unit.path.startswith(path)
+
+
+def is_staff_account(user) -> bool:
+    """A staff account (any role but citizen, desk access, or a unit): never a portal (citizen) account.
+
+    The portal's log-in and password reset refuse these; staff log in at /staff/login/ and get a new
+    password from their unit administrator.
+    """
+    if not getattr(user, "pk", None):
+        return False
+    if user.is_staff or user.is_superuser or user.unit_id:
+        return True
+    return bool(user.role_codes - {Role.CITIZEN})

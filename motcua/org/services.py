@@ -71,3 +71,31 @@ def save_user(user: User, password: str | None = None, roles: Iterable[str] | No
     if roles is not None:
         set_roles(user, roles)
     return user
+
+
+@transaction.atomic
+def password_set_by_administrator(user: User) -> User:
+    """Save a password an administrator has just set for ``user`` (the seed's staff reset: staff ask
+    their unit administrator, never a mail link).
+
+    The person must choose their own at the next log-in (when passwords expire at all), and the
+    account's failed log-ins are forgotten, so the new password works at once.
+    """
+    user.password_changed_at = None
+    user.save(update_fields=["password", "password_changed_at"])
+    unlock_login(user.email)
+    return user
+
+
+def unlock_login(username: str) -> int:
+    """Forget the failed staff log-ins of one account (django-axes' records); returns how many rows."""
+    from axes.models import AccessAttempt
+
+    deleted, _rows = AccessAttempt.objects.filter(username=username.strip().lower()).delete()
+    return deleted
+
+
+def unlock_attempts(attempts) -> int:
+    """Forget the given failed-log-in records (the desk's "unlock"); the failure log keeps them."""
+    deleted, _rows = attempts.delete()
+    return deleted

@@ -24,6 +24,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from motcua.org.client_address import client_ip
+from motcua.org.selectors import is_staff_account
 from motcua.portal import services
 
 
@@ -89,6 +91,32 @@ class CitizenAccountAdapter(DefaultAccountAdapter):
             "allauth.account.stages.PhoneVerificationStage": "motcua.portal.adapters.CitizenPhoneVerificationStage",
         }
         return [ours.get(path, path) for path in super().get_login_stages()]
+
+    def authenticate(self, request, **credentials: Any):
+        """Citizens only: a staff account's e-mail and password get the same "wrong" answer as a typo.
+
+        Django's ModelBackend accepts the ``email=`` that allauth passes, so without this a staff
+        member could log in here and skip the staff log-in's limits; staff log in at /staff/login/.
+        """
+        user = super().authenticate(request, **credentials)
+        if user is not None and is_staff_account(user):
+            self.authentication_failed(request, **credentials)
+            return None
+        return user
+
+    def send_password_reset_mail(self, user, email: str, context: dict) -> None:
+        """Nothing for a staff account: the page says "sent" as for an unknown address, and a staff
+        member's unit administrator sets a new password in the desk (the seed's procedure)."""
+        if is_staff_account(user):
+            return
+        super().send_password_reset_mail(user, email, context)
+
+    def get_client_ip(self, request) -> str:
+        """The client's address behind the trusted proxies (``MOTCUA_TRUSTED_PROXIES``), for the limits."""
+        ip = client_ip(request)
+        if not ip:
+            raise PermissionDenied("Unable to determine client IP address")
+        return ip
 
     def get_login_redirect_url(self, request) -> str:
         """Citizens land on "my dossiers" (LOGIN_REDIRECT_URL is left to the staff side)."""

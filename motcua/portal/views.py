@@ -19,6 +19,7 @@ from motcua.dossiers import services as dossier_services
 from motcua.dossiers.lifecycle import Status
 from motcua.dossiers.models import DossierDocument
 from motcua.integrations.payments import selectors as fee_selectors
+from motcua.org.client_address import client_ip
 from motcua.org.models import AdministrativeLevel, Agency, Role
 from motcua.portal import selectors, services
 
@@ -44,7 +45,7 @@ def citizen_required(view):
 
 
 def _ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR")
+    return client_ip(request)  # behind the trusted proxies, the client's own address
 
 
 # --- accounts ----------------------------------------------------------------------------------
