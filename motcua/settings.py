@@ -317,6 +317,13 @@ STORAGES = {
 # Attachments: PDF/JPEG/PNG checked by content, at most this per file and per dossier (bytes).
 MOTCUA_MAX_FILE_SIZE = int(os.environ.get("MOTCUA_MAX_FILE_SIZE", 10 * 1024 * 1024))
 MOTCUA_MAX_DOSSIER_SIZE = int(os.environ.get("MOTCUA_MAX_DOSSIER_SIZE", 50 * 1024 * 1024))
+# Catalogue import: the upload, what its archive may unpack to (total, and compression ratio of
+# any part over 1 MB), and the rows and columns read from a sheet (README, "Catalogue import").
+MOTCUA_IMPORT_MAX_BYTES = int(os.environ.get("MOTCUA_IMPORT_MAX_BYTES", 10 * 1024 * 1024))
+MOTCUA_IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("MOTCUA_IMPORT_MAX_UNPACKED_BYTES", 50 * 1024 * 1024))
+MOTCUA_IMPORT_MAX_RATIO = int(os.environ.get("MOTCUA_IMPORT_MAX_RATIO", "100"))
+MOTCUA_IMPORT_MAX_ROWS = int(os.environ.get("MOTCUA_IMPORT_MAX_ROWS", "10000"))
+MOTCUA_IMPORT_MAX_COLUMNS = int(os.environ.get("MOTCUA_IMPORT_MAX_COLUMNS", "60"))
 # Dossier codes: checked at start-up (motcua/dossiers/checks.py): URL-safe characters, {number}…
 MOTCUA_DOSSIER_CODE_FORMAT = os.environ.get("MOTCUA_DOSSIER_CODE_FORMAT", "{agency}-{date:%y%m%d}-{number:04d}")
 # A JSON API body carries a whole dossier's scans in base64 (4/3 of their size) plus the data.

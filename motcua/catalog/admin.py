@@ -28,7 +28,6 @@ from motcua.org.models import Role
 from motcua.text import fold
 
 CATALOGUE_ROLES = (Role.SYSTEM_ADMIN,)
-MAX_IMPORT_BYTES = 10 * 1024 * 1024
 Status = ProcedureVersion.Status
 
 
@@ -317,8 +316,9 @@ class ImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        if upload.size > MAX_IMPORT_BYTES:
-            raise ValidationError(_("The file is larger than 10 MB."))
+        limit = transfer.limits()["bytes"]
+        if upload.size > limit:
+            raise ValidationError(_("The file is larger than %(size)s MB.") % {"size": f"{limit / 1024 / 1024:,.0f}"})
         return upload
 
 

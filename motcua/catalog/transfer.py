@@ -47,13 +47,16 @@ form_fields        form schema: name, label, type, required, choices, help_text
 import csv
 import io
 import json
+import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
+from motcua import spreadsheets
 from motcua.catalog.models import ProcedureVersion
 
 MAIN_COLUMNS = [
@@ -177,7 +180,7 @@ def dump(records: list[dict], fmt: str) -> bytes:
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(columns)
         for record in records:
-            writer.writerow([_cell(record, column) for column in columns])
+            writer.writerow(spreadsheets.csv_row(_cell(record, column) for column in columns))
         return ("\ufeff" + out.getvalue()).encode()
     if fmt == "xlsx":
         return _dump_xlsx(records)
@@ -200,11 +203,8 @@ def _dump_xlsx(records: list[dict]) -> bytes:
             ws.append(row)
         for row in ws.iter_rows(min_row=2):
             for cell in row:
-                if isinstance(cell.value, str):
-                    # A text starting with "=" would otherwise become a formula.
-                    cell.data_type = "s"
-                    if "\n" in cell.value:
-                        cell.alignment = Alignment(wrap_text=True, vertical="top")
+                if isinstance(cell.value, str) and "\n" in cell.value:
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
         ws.freeze_panes = "A2"
         for index, column in enumerate(columns, 1):
             width = 60 if column in ("name", "legal_basis", "description", "requirements", "label") else 18
@@ -221,9 +221,7 @@ def _dump_xlsx(records: list[dict]) -> bytes:
                     values.append("\n".join(value) if isinstance(value, list) else value)
                 rows.append(values)
         sheet(kind, ["code", *columns], rows)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return spreadsheets.save_workbook(workbook)
 
 
 # --- import ------------------------------------------------------------------------------------
@@ -257,11 +255,47 @@ def load(data: bytes, fmt: str) -> list[SourceRow]:
     return rows
 
 
+def limits() -> dict[str, int]:
+    """What an import file may hold (settings ``MOTCUA_IMPORT_*``, see the README)."""
+    return {
+        "bytes": int(getattr(settings, "MOTCUA_IMPORT_MAX_BYTES", 10 * 1024 * 1024)),
+        "unpacked": int(getattr(settings, "MOTCUA_IMPORT_MAX_UNPACKED_BYTES", 50 * 1024 * 1024)),
+        "ratio": int(getattr(settings, "MOTCUA_IMPORT_MAX_RATIO", 100)),
+        "rows": int(getattr(settings, "MOTCUA_IMPORT_MAX_ROWS", 10_000)),
+        "columns": int(getattr(settings, "MOTCUA_IMPORT_MAX_COLUMNS", 60)),
+    }
+
+
+def _too_many_rows(limit: int) -> CatalogueFileError:
+    return CatalogueFileError(
+        _("The file has more than %(count)s rows; split it into smaller files.") % {"count": limit}
+    )
+
+
+#: A JSON catalogue is at most a list of records of lists of objects of lists: deeper is not ours.
+MAX_JSON_DEPTH = 8
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (iterative: a deep file must not recurse)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            if depth > MAX_JSON_DEPTH:
+                return depth
+            stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
 def _load_json(data: bytes) -> list[SourceRow]:
     try:
         document = json.loads(data.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise CatalogueFileError(_("The file is not UTF-8 text.")) from None
+    except RecursionError:
+        raise CatalogueFileError(_("The JSON file nests lists or objects too deeply to be a catalogue.")) from None
     except json.JSONDecodeError as exc:
         raise CatalogueFileError(
             _("The file is not valid JSON (line %(line)s, column %(column)s: %(error)s).")
@@ -271,6 +305,10 @@ def _load_json(data: bytes) -> list[SourceRow]:
         document = document["procedures"]
     if not isinstance(document, list):
         raise CatalogueFileError(_("The JSON file must hold a list of procedures."))
+    if _depth(document) > MAX_JSON_DEPTH:
+        raise CatalogueFileError(_("The JSON file nests lists or objects too deeply to be a catalogue."))
+    if len(document) > limits()["rows"]:
+        raise _too_many_rows(limits()["rows"])
     return [SourceRow(number, item) for number, item in enumerate(document, 1)]
 
 
@@ -300,17 +338,78 @@ def _load_csv(data: bytes) -> list[SourceRow]:
         raise CatalogueFileError(_("The CSV file cannot be read: %(error)s.") % {"error": exc}) from None
     if not table:
         raise CatalogueFileError(_("The file is empty."))
+    if len(table) > limits()["rows"] + 1:
+        raise _too_many_rows(limits()["rows"])
     header = [column.strip() for column in table[0]]
     _check_header(header)
     rows = []
     for number, values in enumerate(table[1:], 2):
         if _blank(values):
             continue
+        values = [spreadsheets.csv_unescape(value) for value in values]
         rows.append(SourceRow(number, dict(zip(header, values, strict=False))))
     return rows
 
 
+#: Members an .xlsx may hold: a catalogue workbook has a dozen.
+MAX_ARCHIVE_MEMBERS = 500
+
+
+def check_archive(data: bytes) -> None:
+    """Refuse a zip archive whose content would unpack to an absurd size, before anything parses it.
+
+    The sizes are the archive's own declarations; Python's ``zipfile`` never unpacks a member
+    beyond its declared size (it stops and fails the CRC), so a member cannot lie its way past them.
+    """
+    limit = limits()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise CatalogueFileError(_("The file is not an Excel workbook (.xlsx).")) from None
+    if len(members) > MAX_ARCHIVE_MEMBERS:
+        raise CatalogueFileError(_("The workbook holds too many parts to be a catalogue."))
+    unpacked = sum(member.file_size for member in members)
+    packed = sum(member.compress_size for member in members) or 1
+    # Small parts may compress well by chance; a ratio only means something from 1 MB unpacked.
+    dense = [m for m in members if m.file_size > 1024 * 1024 and m.file_size / max(m.compress_size, 1) > limit["ratio"]]
+    if unpacked > limit["unpacked"] or dense or (unpacked > 1024 * 1024 and unpacked / packed > limit["ratio"]):
+        raise CatalogueFileError(
+            _(
+                "The workbook would unpack to %(size)s MB (compressed %(ratio)s times); at most %(limit)s MB "
+                "and %(max_ratio)s times are accepted. Such a file is not a catalogue: nothing was imported."
+            )
+            % {
+                "size": f"{unpacked / 1024 / 1024:,.1f}",
+                "ratio": f"{unpacked / packed:,.0f}",
+                "limit": f"{limit['unpacked'] / 1024 / 1024:,.0f}",
+                "max_ratio": limit["ratio"],
+            }
+        )
+
+
+def _sheet_rows(sheet) -> list[list]:
+    """The rows of ``sheet``, up to the configured number of rows and columns."""
+    limit = limits()
+    rows = []
+    for row in sheet.iter_rows(values_only=True, max_col=limit["columns"]):
+        if len(rows) > limit["rows"]:
+            raise _too_many_rows(limit["rows"])
+        rows.append(list(row))
+    return rows
+
+
 def _load_xlsx(data: bytes) -> list[SourceRow]:
+    check_archive(data)
+    try:
+        return _read_xlsx(data)
+    except CatalogueFileError:
+        raise
+    except Exception as exc:  # a damaged or hostile part (defusedxml refuses entities and DTDs)
+        raise CatalogueFileError(_("The file is not an Excel workbook (.xlsx).")) from exc
+
+
+def _read_xlsx(data: bytes) -> list[SourceRow]:
     from openpyxl import load_workbook
 
     try:
@@ -320,7 +419,7 @@ def _load_xlsx(data: bytes) -> list[SourceRow]:
     try:
         names = workbook.sheetnames
         main = workbook[MAIN_SHEET] if MAIN_SHEET in names else workbook.worksheets[0]
-        table = [list(row) for row in main.iter_rows(values_only=True)]
+        table = _sheet_rows(main)
         if not table or _blank(table[0]):
             raise CatalogueFileError(_("The file is empty."))
         header = [str(value).strip() if value is not None else "" for value in table[0]]
@@ -329,7 +428,7 @@ def _load_xlsx(data: bytes) -> list[SourceRow]:
         for kind in CHILD_COLUMNS:
             if kind not in names or workbook[kind] is main:
                 continue
-            sheet_rows = [list(row) for row in workbook[kind].iter_rows(values_only=True)]
+            sheet_rows = _sheet_rows(workbook[kind])
             if not sheet_rows:
                 children[kind] = {}
                 continue

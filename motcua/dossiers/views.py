@@ -940,9 +940,9 @@ def _book_headers() -> list[str]:
 
 
 def _book_xlsx(rows: list[dict[str, str]], start: date, end: date, counter=None) -> HttpResponse:
-    from io import BytesIO
-
     from openpyxl import Workbook
+
+    from motcua.spreadsheets import save_workbook
 
     book = Workbook()
     sheet = book.active
@@ -951,10 +951,9 @@ def _book_xlsx(rows: list[dict[str, str]], start: date, end: date, counter=None)
     sheet.append(_book_headers())
     for row in rows:
         sheet.append(list(row.values()))
-    buffer = BytesIO()
-    book.save(buffer)
+    # Applicants' names are typed by them: save_workbook writes every text as text, never a formula.
     response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        save_workbook(book), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     response["Content-Disposition"] = f'attachment; filename="so-theo-doi-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"'
     return response

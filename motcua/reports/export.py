@@ -7,7 +7,6 @@ documents app does for its forms), whatever the language of the page that asked 
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable
 from datetime import date
 
@@ -19,6 +18,7 @@ from openpyxl.utils import get_column_letter
 
 from motcua.reports.periods import Period
 from motcua.reports.selectors import LateDossier, ReportRow, Scope, StepLine
+from motcua.spreadsheets import save_workbook
 
 FORM_NUMBER = "Biểu số II.06a/VPCP/KSTT"
 FORM_TITLE = "TÌNH HÌNH, KẾT QUẢ GIẢI QUYẾT THỦ TỤC HÀNH CHÍNH"
@@ -73,9 +73,8 @@ def _place_date(today: date) -> str:
 
 
 def _save(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    # Unit names, step names and apology reasons are typed by people: never let one run as a formula.
+    return save_workbook(workbook)
 
 
 def ii06a_workbook(scope: Scope, period: Period, rows: list[ReportRow], receiving_unit: str = "") -> bytes:
