@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 import requests
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 
@@ -336,6 +337,9 @@ def site(live_server, settings, tmp_path, monkeypatch) -> Site:
     from motcua.worktime import selectors as worktime_selectors
 
     worktime_selectors.clear_cache()
+    # The cache (a database table, or Redis) is not flushed with the tables: rate limits and look-up
+    # counters of an earlier test would leak into this one.
+    cache.clear()
     call_command("load_demo", "--quiet-accounts", stdout=io.StringIO())
     yield Site(url=live_server.url, media=settings.MEDIA_ROOT, gateway=gateway)
     gateway.stop()
