@@ -3,8 +3,9 @@
 import re
 
 # Mobile: 03x, 05x, 07x, 08x, 09x + 7 digits (10 digits); landline: 02 + area code + number (11 digits).
-MOBILE_RE = re.compile(r"^0(3[2-9]|5[25689]|7[06-9]|8[1-9]|9\d)\d{7}$")
-LANDLINE_RE = re.compile(r"^02\d{9}$")
+# re.ASCII: "\d" would also take Arabic-Indic and full-width digits.
+MOBILE_RE = re.compile(r"^0(3[2-9]|5[25689]|7[06-9]|8[1-9]|9\d)\d{7}$", re.ASCII)
+LANDLINE_RE = re.compile(r"^02\d{9}$", re.ASCII)
 _SEPARATORS = re.compile(r"[\s.\-()]")
 
 

@@ -23,17 +23,20 @@ from django.core.files.base import ContentFile
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Header, Query, Router, Schema
 from ninja import Status as Answer
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import BaseModel, ConfigDict
 
+from motcua import inputs
 from motcua.api import selectors as api_selectors
 from motcua.api.auth import token_auth
 from motcua.api.errors import ApiError, validation_detail
 from motcua.dossiers import lifecycle, selectors, services
 from motcua.dossiers.lifecycle import Status
 from motcua.dossiers.models import Dossier, DossierDocument, DossierEvent
+from motcua.text import BadText
+from motcua.text import clean as clean_text
 from motcua.workflow import services as workflow_services
 
 router = Router(auth=token_auth)
@@ -430,7 +433,17 @@ def _documents(payload: ReceiveIn) -> list[dict]:
 
 
 @router.post("", response={201: DossierOut}, summary="Receive a dossier at the counter")
-def receive(request: HttpRequest, payload: ReceiveIn):
+def receive(
+    request: HttpRequest,
+    payload: ReceiveIn,
+    idempotency_key: str | None = Header(
+        None,
+        alias="Idempotency-Key",
+        description="Optional, 1-100 visible ASCII characters (a UUID): a repeat of the request with the same "
+        "key by the same clerk answers the dossier the first one received (201, same code) and receives nothing "
+        "new, also when both arrive at once.",
+    ),
+):
     """Validate everything, give the code, start the clock; nothing is saved when anything is wrong."""
     documents = _documents(payload)
     dossier = services.receive_at_counter(
@@ -441,6 +454,7 @@ def receive(request: HttpRequest, payload: ReceiveIn):
         documents=documents,
         competent_agency=payload.competent_agency or None,
         ip=_ip(request),
+        idempotency_key=idempotency_key,
     )
     return Answer(201, _detail(request.user, dossier))
 
@@ -480,11 +494,26 @@ def _day(value: str | None, field: str) -> date | None:
     text = value.strip()
     for parse in (date.fromisoformat, lambda v: datetime.strptime(v, "%d/%m/%Y").date()):
         try:
-            return parse(text)
+            day = parse(text)
         except ValueError:
             continue
+        if not inputs.plausible_day(day):  # 9999-12-31 + one day overflows
+            message = inputs.day_message()
+            raise ApiError(message, status=422, errors=[{"field": field, "message": message}])
+        return day
     message = _("“%(value)s” is not a date: use YYYY-MM-DD.") % {"value": value}
     raise ApiError(message, status=422, errors=[{"field": field, "message": message}])
+
+
+def _filter_text(value: str | None, field: str) -> str | None:
+    """A text filter checked like any input: a NUL would reach PostgreSQL (500), so it is a 422."""
+    if value is None:
+        return None
+    try:
+        return clean_text(value, max_length=200)
+    except BadText as error:
+        message = inputs.message(error)
+        raise ApiError(message, status=422, errors=[{"field": field, "message": message}]) from None
 
 
 @router.get("", response=list[DossierItem], summary="Search dossiers")
@@ -504,11 +533,11 @@ def search(request: HttpRequest, filters: Query[Filters]):
         raise ApiError(message, status=422, errors=[{"field": "timeliness", "message": message}])
     dossiers = selectors.search_dossiers(
         request.user,
-        q=filters.q,
-        code=filters.code,
-        id_number=filters.id_number,
-        phone=filters.phone,
-        procedure=filters.procedure,
+        q=_filter_text(filters.q, "q"),
+        code=_filter_text(filters.code, "code"),
+        id_number=_filter_text(filters.id_number, "id_number"),
+        phone=_filter_text(filters.phone, "phone"),
+        procedure=_filter_text(filters.procedure, "procedure"),
         status=statuses or None,
         received_from=_day(filters.received_from, "received_from"),
         received_to=_day(filters.received_to, "received_to"),

@@ -7,37 +7,77 @@ how to store them.
 """
 
 import re
-import unicodedata
 from collections.abc import Iterable
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from motcua import inputs
 from motcua.catalog.models import FormField, ProcedureVersion
 from motcua.phones import is_vietnamese_phone, normalize_phone
-from motcua.text import normalize
+from motcua.text import ascii_int, text_problem
 
-ID_NUMBER_RE = re.compile(r"^\d{12}$")
+# ASCII digits: "\d" takes Arabic-Indic and full-width digits too, which break look-ups by CCCD.
+ID_NUMBER_RE = re.compile(r"^[0-9]{12}$")
+#: Whole numbers of a form (copies, people, square metres): not negative, and what a person could mean.
+MAX_INTEGER = 999_999_999
 # Mobile numbers have 10 digits (0 + 9), landlines 11 (0 + 2xx area code + 7 or 8 digits).
 
 
+def _checked(value: str, multiline: bool) -> str:
+    # Django's CharField refuses NUL only; other controls and lone surrogates would reach the database.
+    return inputs.clean_text(value, multiline=multiline)
+
+
 class TextField(forms.CharField):
-    """One line of text, NFC-normalised with spaces collapsed (invariant 7)."""
+    """One line of text, NFC-normalised with spaces collapsed (invariant 7); no control characters."""
 
     def to_python(self, value):
         value = super().to_python(value)
-        return normalize(value) if value else value
+        return _checked(value, multiline=False) if value else value
 
 
 class LongTextField(forms.CharField):
-    """Several lines: NFC, lines kept, surrounding blanks dropped."""
+    """Several lines: NFC, lines kept, surrounding blanks dropped; no control characters."""
 
     widget = forms.Textarea
 
     def to_python(self, value):
         value = super().to_python(value)
-        return unicodedata.normalize("NFC", value).strip() if value else value
+        return _checked(value, multiline=True) if value else value
+
+
+class WholeNumberField(forms.IntegerField):
+    """A whole number in ASCII digits from 0 to MAX_INTEGER ("٣", "²", "-1" and 10**30 are refused)."""
+
+    default_error_messages = {
+        "invalid": _("Enter a whole number from 0 to %(max)s."),
+    }
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", MAX_INTEGER)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        number = ascii_int(value if isinstance(value, int) else str(value).strip())
+        if number is None:
+            raise ValidationError(
+                self.error_messages["invalid"], code="invalid", params={"max": f"{MAX_INTEGER:,}".replace(",", ".")}
+            )
+        return number
+
+
+class PlausibleDateField(forms.DateField):
+    """A date between 01/01/1900 and 31/12/2199 (a year 0001 or 9999 is a typo, and 9999 overflows)."""
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        if value and not inputs.plausible_day(value):
+            raise ValidationError(inputs.day_message(), code="out_of_range")
 
 
 class IdNumberField(forms.CharField):
@@ -53,6 +93,8 @@ class IdNumberField(forms.CharField):
 
     def to_python(self, value):
         value = super().to_python(value)
+        if value and text_problem(value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
         return re.sub(r"\s", "", value) if value else value
 
     def validate(self, value) -> None:
@@ -76,6 +118,8 @@ class PhoneField(forms.CharField):
         value = super().to_python(value)
         if not value:
             return value
+        if text_problem(value):
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
         return normalize_phone(value)
 
     def validate(self, value) -> None:
@@ -85,7 +129,7 @@ class PhoneField(forms.CharField):
 
 
 def _date_field(**kwargs) -> forms.DateField:
-    return forms.DateField(
+    return PlausibleDateField(
         input_formats=["%d/%m/%Y", "%Y-%m-%d"], widget=forms.DateInput(attrs={"type": "date"}), **kwargs
     )
 
@@ -100,7 +144,7 @@ def build_field(spec: FormField) -> forms.Field:
     if kind == FormField.Type.TEXTAREA:
         return LongTextField(max_length=5000, **common)
     if kind == FormField.Type.INTEGER:
-        return forms.IntegerField(**common)
+        return WholeNumberField(**common)
     if kind == FormField.Type.DECIMAL:
         return forms.DecimalField(max_digits=18, decimal_places=4, **common)
     if kind == FormField.Type.DATE:

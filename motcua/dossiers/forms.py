@@ -13,6 +13,8 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
+from motcua import inputs
+from motcua.catalog.formschema import PlausibleDateField
 from motcua.catalog.models import DocumentComponent, ProcedureVersion
 from motcua.dossiers.lifecycle import Status
 from motcua.dossiers.models import ApplicantKind
@@ -160,28 +162,39 @@ TIMELINESS_CHOICES = [
 ]
 
 
+class SearchText(forms.CharField):
+    """A search filter: NFC, no control character (NUL would reach PostgreSQL), at most 200 characters."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return inputs.clean_text(value, max_length=200) if value else value
+
+
 class SearchForm(forms.Form):
     """The filters of the dossier search; every one is optional and they combine."""
 
     use_required_attribute = False
 
-    q = forms.CharField(
+    q = SearchText(
         label=_("Name, code, ID number or phone"),
-        required=False,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
-    code = forms.CharField(label=_("Dossier code"), required=False)
-    id_number = forms.CharField(label=_("ID number"), required=False)
-    phone = forms.CharField(label=_("Phone"), required=False)
+    code = SearchText(label=_("Dossier code"))
+    id_number = SearchText(label=_("ID number"))
+    phone = SearchText(label=_("Phone"))
     procedure = forms.ChoiceField(label=_("Procedure"), required=False, choices=())
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", _("— any —")), *Status.choices])
-    received_from = forms.DateField(
+    received_from = PlausibleDateField(
         label=_("Received from"),
         required=False,
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    received_to = forms.DateField(
+    received_to = PlausibleDateField(
         label=_("Received until"),
         required=False,
         input_formats=["%Y-%m-%d", "%d/%m/%Y"],

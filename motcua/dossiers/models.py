@@ -104,6 +104,9 @@ class Dossier(models.Model):
     timeliness = models.CharField(_("timeliness"), max_length=10, choices=Timeliness.choices, blank=True)
 
     search_text = models.TextField(editable=False, default="")
+    # The counter intake's idempotency key (the counter form's hidden key, the API's Idempotency-Key):
+    # a repeated submit by the same clerk answers this dossier instead of receiving a second one.
+    intake_key = models.CharField(_("intake key"), max_length=100, null=True, blank=True, editable=False)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -111,6 +114,14 @@ class Dossier(models.Model):
         ordering = ["-received_at", "-created_at"]
         verbose_name = _("dossier")
         verbose_name_plural = _("dossiers")
+        constraints = [
+            # Not check-then-insert: two concurrent repeats cannot both be saved.
+            models.UniqueConstraint(
+                fields=["received_by", "intake_key"],
+                condition=models.Q(intake_key__isnull=False),
+                name="dossiers_intake_key_unique",
+            )
+        ]
         indexes = [
             models.Index(fields=["status", "due_at"], name="dossiers_status_due_idx"),
             models.Index(fields=["receiving_agency", "received_at"], name="dossiers_receiving_idx"),
@@ -255,6 +266,7 @@ class DossierEvent(models.Model):
         FEE_REQUESTED = "fee_requested", _("fee requested")
         FEE_PAID = "fee_paid", _("fee paid")
         FEE_CANCELLED = "fee_cancelled", _("fee request cancelled")
+        RECEIPT_CANCELLED = "receipt_cancelled", _("e-receipt cancelled")
         # Documents (motcua.documents.services): a signature added to the dossier's result.
         RESULT_SIGNED = "result_signed", _("result signed")
 

@@ -14,11 +14,12 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
+from motcua import inputs
 from motcua.catalog import codes as catalog_codes
 from motcua.dossiers.lifecycle import OPEN, PAUSED, RESOLVED, Status
 from motcua.dossiers.models import Dossier
 from motcua.org.selectors import scope_filter, scope_path
-from motcua.text import fold
+from motcua.text import ascii_int, fold
 
 TIMELINESS_VALUES = ("early", "on_time", "late", "within_time", "overdue")
 
@@ -65,15 +66,18 @@ def seat_of(user, counter_id: object) -> object | None:
     sits at is kept in the session, and may have been closed or may belong to another agency since."""
     from motcua.org.models import Counter
 
-    if not str(counter_id or "").isdigit() or user.agency_id is None:
+    pk = ascii_int(counter_id, minimum=1)  # "²".isdigit() is True, and int("²") fails
+    if pk is None or user.agency_id is None:
         return None
-    return Counter.objects.filter(pk=int(counter_id), agency=user.agency_id, is_active=True).first()
+    return Counter.objects.filter(pk=pk, agency=user.agency_id, is_active=True).first()
 
 
 def received_between(dossiers: QuerySet[Dossier], start: date, end: date, counter_id: int | None = None):
     """The tracking book's rows: ``dossiers`` received from ``start`` to ``end`` (local days), in order of
     receipt, optionally at one counter."""
-    rows = dossiers.filter(received_at__gte=_day_start(start), received_at__lt=_day_start(end + timedelta(days=1)))
+    rows = dossiers.filter(received_at__gte=_from_day(start))
+    if (until := _until_day(end)) is not None:
+        rows = rows.filter(received_at__lt=until)
     if counter_id is not None:
         rows = rows.filter(counter_id=counter_id)
     return rows.order_by("received_at", "pk")
@@ -101,6 +105,16 @@ def with_timeliness(dossiers: QuerySet[Dossier], now: datetime | None = None) ->
 
 def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _from_day(day: date) -> datetime:
+    """The first moment of local ``day``; a day before 1900 means no lower bound (0001-01-01 overflows in UTC)."""
+    return _day_start(max(day, inputs.EARLIEST_DAY))
+
+
+def _until_day(day: date) -> datetime | None:
+    """The first moment after local ``day``; None (no upper bound) from 2199 on, where 9999-12-31 + 1 overflows."""
+    return None if day >= inputs.LATEST_DAY else _day_start(day + timedelta(days=1))
 
 
 def search_dossiers(
@@ -150,9 +164,9 @@ def search_dossiers(
     if status:
         dossiers = dossiers.filter(status__in=[status] if isinstance(status, str) else list(status))
     if received_from:
-        dossiers = dossiers.filter(received_at__gte=_day_start(received_from))
-    if received_to:
-        dossiers = dossiers.filter(received_at__lt=_day_start(received_to + timedelta(days=1)))
+        dossiers = dossiers.filter(received_at__gte=_from_day(received_from))
+    if received_to and (until := _until_day(received_to)) is not None:
+        dossiers = dossiers.filter(received_at__lt=until)
     if timeliness:
         if timeliness not in TIMELINESS_VALUES:
             return dossiers.none()

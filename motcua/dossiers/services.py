@@ -24,11 +24,11 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.core.serializers.json import DjangoJSONEncoder
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from motcua import sequences
+from motcua import inputs, sequences
 from motcua.catalog import selectors as catalog_selectors
 from motcua.catalog.formschema import build_form_class
 from motcua.catalog.models import DocumentComponent, ProcedureVersion
@@ -46,15 +46,17 @@ from motcua.dossiers.models import (
 from motcua.dossiers.selectors import dossiers_visible_to
 from motcua.org.models import Agency, Counter, Role, User
 from motcua.phones import is_vietnamese_phone, normalize_phone
-from motcua.text import normalize
+from motcua.text import BadText, check_tree
+from motcua.text import clean as clean_text
 from motcua.worktime.calendar import WorkCalendar
 from motcua.worktime.selectors import calendar_for_agency
 
 Action = DossierEvent.Action
 DEFAULT_MAX_FILE_SIZE = 10 * 1024 * 1024
 DEFAULT_MAX_DOSSIER_SIZE = 50 * 1024 * 1024
-ID_NUMBER_RE = re.compile(r"^\d{12}$")
-TAX_CODE_RE = re.compile(r"^\d{10}(-\d{3})?$")
+# ASCII digits only: "\d" also takes Arabic-Indic and full-width digits, which break look-ups by CCCD.
+ID_NUMBER_RE = re.compile(r"^[0-9]{12}$")
+TAX_CODE_RE = re.compile(r"^[0-9]{10}(-[0-9]{3})?$")
 APPLICANT_KEYS = frozenset(
     {
         "kind",
@@ -139,9 +141,56 @@ class _Errors:
     def add(self, field: str, message: str) -> None:
         self.by_field.setdefault(field, []).append(str(message))
 
+    def text(self, field: str, value: Any, *, max_length: int | None = None, multiline: bool = False) -> str:
+        """``value`` NFC and checked (no control character, not too long); "" and a message when it is not."""
+        try:
+            return clean_text(value, max_length=max_length, multiline=multiline)
+        except BadText as error:
+            self.add(field, inputs.message(error))
+            return ""
+
+    def tree(self, field: str, value: Any, **limits: int) -> bool:
+        """Every string of JSON-like ``value`` checked (and its depth and size); False with a message if not."""
+        try:
+            check_tree(value, **limits)
+        except BadText as error:
+            self.add(f"{field}.{error.path}" if error.path else field, inputs.message(error))
+            return False
+        return True
+
     def raise_if_any(self) -> None:
         if self.by_field:
             raise ValidationError(self.by_field)
+
+
+MAX_REASON = 5000
+#: JSON form data: how deep, how long a string, how many values (a real form is 2 levels, some 100 values).
+FORM_LIMITS = {"max_depth": 8, "max_string": 20_000, "max_items": 5_000}
+
+
+def _checked(field: str, value: Any, max_length: int = MAX_REASON) -> str:
+    """A reason or note: NFC, checked; ValidationError on ``field`` when it has a control character or is too long."""
+    errors = _Errors()
+    text = errors.text(field, value or "", max_length=max_length)
+    errors.raise_if_any()
+    return text
+
+
+def _checked_items(field: str, values: Any) -> list[str]:
+    """The non-empty lines of a list (what the applicant must add), each checked as ``_checked``."""
+    if values in (None, ""):
+        return []
+    if not isinstance(values, list | tuple):
+        raise ValidationError({field: [_("Give a list of items.")]})
+    errors = _Errors()
+    items = [
+        errors.text(f"{field}.{i}", item if item is not None else "", max_length=1000)
+        for i, item in enumerate(values[:100])
+    ]
+    if len(values) > 100:
+        errors.add(field, inputs.message(BadText("too_many", 100)))
+    errors.raise_if_any()
+    return [item for item in items if item]
 
 
 def _parse_date(value: Any) -> date | None:
@@ -172,14 +221,14 @@ def _clean_applicant(applicant: dict, errors: _Errors, *, require_id: bool, toda
         kind = ApplicantKind.PERSON
     values: dict[str, Any] = {"applicant_kind": kind}
 
-    name = normalize(str(applicant.get("full_name") or ""))
-    if not name:
+    name = errors.text("applicant.full_name", applicant.get("full_name") or "")
+    if not name and "applicant.full_name" not in errors.by_field:
         errors.add("applicant.full_name", _("Enter the applicant's full name."))
     elif len(name) > 255:
         errors.add("applicant.full_name", _("The full name is too long (at most 255 characters)."))
     values["applicant_name"] = name
 
-    id_number = re.sub(r"\s", "", str(applicant.get("id_number") or ""))
+    id_number = re.sub(r"\s", "", errors.text("applicant.id_number", applicant.get("id_number") or "", max_length=40))
     if not id_number:
         if require_id:
             errors.add(
@@ -201,9 +250,11 @@ def _clean_applicant(applicant: dict, errors: _Errors, *, require_id: bool, toda
         birth = None
     if birth and birth > today:
         errors.add("applicant.date_of_birth", _("The date of birth cannot be in the future."))
+    elif birth and birth < inputs.EARLIEST_DAY:
+        errors.add("applicant.date_of_birth", _("The date of birth cannot be before 01/01/1900."))
     values["applicant_birth_date"] = birth
 
-    raw_phone = str(applicant.get("phone") or "").strip()
+    raw_phone = errors.text("applicant.phone", applicant.get("phone") or "", max_length=40)
     phone = normalize_phone(raw_phone)
     if phone and not is_vietnamese_phone(phone):
         errors.add(
@@ -212,14 +263,14 @@ def _clean_applicant(applicant: dict, errors: _Errors, *, require_id: bool, toda
         )
     values["applicant_phone"] = phone
 
-    email = str(applicant.get("email") or "").strip()
+    email = errors.text("applicant.email", applicant.get("email") or "", max_length=254)
     if email:
         try:
             validate_email(email)
         except ValidationError:
             errors.add("applicant.email", _("Enter a valid e-mail address."))
     values["applicant_email"] = email.lower()
-    values["applicant_address"] = normalize(str(applicant.get("address") or ""))[:500]
+    values["applicant_address"] = errors.text("applicant.address", applicant.get("address") or "", max_length=500)
     values["accepts_sms"] = bool(applicant.get("accepts_sms"))
     values["accepts_zalo"] = bool(applicant.get("accepts_zalo"))
     if (values["accepts_sms"] or values["accepts_zalo"]) and not phone:
@@ -229,6 +280,8 @@ def _clean_applicant(applicant: dict, errors: _Errors, *, require_id: bool, toda
 
 def _clean_form(version: ProcedureVersion, form_data: dict, errors: _Errors) -> dict[str, Any]:
     """The application form validated by the catalogue's form builder, in JSON-friendly values."""
+    if not errors.tree("form_data", form_data, **FORM_LIMITS):
+        return {}
     form = build_form_class(version)(data=form_data if isinstance(form_data, dict) else {})
     if not form.is_valid():
         for field, messages in form.errors.items():
@@ -299,8 +352,8 @@ def _component_and_name(
         if component is None:
             errors.add(f"{prefix}.component", _("This document is not a component of the procedure."))
             return None
-    name = normalize(str(row.get("name") or (component.name if component else "")))[:1000]
-    if not name:
+    name = errors.text(f"{prefix}.name", row.get("name") or (component.name if component else ""), max_length=1000)
+    if not name and f"{prefix}.name" not in errors.by_field:
         errors.add(f"{prefix}.name", _("Name the document."))
     return component, name
 
@@ -487,15 +540,24 @@ def receive_at_counter(
     counter: Counter | None = None,
     ip: str | None = None,
     now: datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> Dossier:
     """Receive a complete dossier: validate everything, then give the code, start the clock, log it.
 
     ``documents`` rows: ``{"component": id, "originals": n, "copies": n, "file": File}`` (or a
     ``name`` instead of ``component`` for an extra paper). Raises ValidationError (nothing saved)
     or PermissionDenied for someone who is not a clerk.
+
+    ``idempotency_key`` (1-100 visible ASCII characters, e.g. a UUID) names this intake: a repeat by
+    the same clerk with the same key (a double click, a browser or network retry) returns the dossier
+    the first one received, with ``replayed = True``, and writes nothing, also when both arrive at
+    once (a unique constraint decides, not a look-up). The repeat's content is not compared.
     """
     moment = _now(now)
     receiving = _require_clerk(clerk)
+    key = _intake_key(idempotency_key)
+    if key is not None and (first := _received_with(clerk, key)) is not None:
+        return first
     errors = _Errors()
     if channel not in Channel.values:
         errors.add("channel", _("Unknown channel."))
@@ -528,6 +590,7 @@ def receive_at_counter(
                 received_at=moment,
                 valid_receipt_at=moment,
                 due_at=due,
+                intake_key=key,
                 **values,
             )
             dossier.save()
@@ -551,9 +614,36 @@ def receive_at_counter(
             from motcua.workflow import services as workflow_services
 
             workflow_services.start(dossier, actor=clerk, now=moment, ip=ip)
+    except IntegrityError:
+        _discard(stored)
+        # A concurrent repeat with the same key committed first (its insert made ours wait, then fail).
+        if key is not None and (first := _received_with(clerk, key)) is not None:
+            return first
+        raise
     except BaseException:
         _discard(stored)
         raise
+    dossier.replayed = False
+    return dossier
+
+
+_INTAKE_KEY = re.compile(r"[\x21-\x7e]{1,100}", re.ASCII)
+
+
+def _intake_key(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not _INTAKE_KEY.fullmatch(value):
+        raise ValidationError(
+            {"idempotency_key": [_("The idempotency key is 1 to 100 visible ASCII characters, e.g. a UUID.")]}
+        )
+    return value
+
+
+def _received_with(clerk: User, key: str) -> Dossier | None:
+    dossier = Dossier.objects.filter(received_by=clerk, intake_key=key).first()
+    if dossier is not None:
+        dossier.replayed = True
     return dossier
 
 
@@ -568,10 +658,17 @@ def _counter_outcome(
     ip: str | None,
     now: datetime | None,
     errors: _Errors,
+    idempotency_key: str | None = None,
 ) -> Dossier:
-    """A guidance or refusal record: no code, no clock, but the applicant and the reason are kept."""
+    """A guidance or refusal record: no code, no clock, but the applicant and the reason are kept.
+
+    ``idempotency_key`` as for ``receive_at_counter``: a repeat returns the first record.
+    """
     moment = _now(now)
     receiving = _require_clerk(clerk)
+    key = _intake_key(idempotency_key)
+    if key is not None and (first := _received_with(clerk, key)) is not None:
+        return first
     version = _version(procedure_code, errors)
     values = _clean_applicant(applicant, errors, require_id=False, today=timezone.localdate(moment))
     competent = receiving
@@ -580,18 +677,25 @@ def _counter_outcome(
         # the clerk's own agency when no competent agency can be found.
         competent = _competent_agency(version, receiving, None, _Errors()) or receiving
     errors.raise_if_any()
-    with transaction.atomic():
-        dossier = Dossier.objects.create(
-            procedure_version=version,
-            status=status,
-            channel=Channel.COUNTER,
-            receiving_agency=receiving,
-            competent_agency=competent,
-            received_by=clerk,
-            submitted_at=moment,
-            **values,
-        )
-        _record(dossier, actor=clerk, role=Role.CLERK, action=action, from_status="", at=moment, ip=ip, data=data)
+    try:
+        with transaction.atomic():
+            dossier = Dossier.objects.create(
+                procedure_version=version,
+                status=status,
+                channel=Channel.COUNTER,
+                receiving_agency=receiving,
+                competent_agency=competent,
+                received_by=clerk,
+                submitted_at=moment,
+                intake_key=key,
+                **values,
+            )
+            _record(dossier, actor=clerk, role=Role.CLERK, action=action, from_status="", at=moment, ip=ip, data=data)
+    except IntegrityError:
+        if key is not None and (first := _received_with(clerk, key)) is not None:
+            return first
+        raise
+    dossier.replayed = False
     return dossier
 
 
@@ -604,11 +708,12 @@ def return_for_completion(
     reason: str = "",
     ip: str | None = None,
     now: datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> Dossier:
     """Record the guidance given to an applicant whose dossier is incomplete (Mẫu 02)."""
     errors = _Errors()
-    items = [normalize(str(item)) for item in (missing or []) if normalize(str(item))]
-    reason = normalize(str(reason or ""))
+    items = _checked_items("missing", missing)
+    reason = _checked("reason", reason)
     if not items and not reason:
         errors.add("missing", _("List what the applicant must add or correct."))
     return _counter_outcome(
@@ -621,6 +726,7 @@ def return_for_completion(
         ip=ip,
         now=now,
         errors=errors,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -632,10 +738,11 @@ def refuse(
     reason: str,
     ip: str | None = None,
     now: datetime | None = None,
+    idempotency_key: str | None = None,
 ) -> Dossier:
     """Record a refusal to receive (Mẫu 03); the reason is mandatory."""
     errors = _Errors()
-    reason = normalize(str(reason or ""))
+    reason = _checked("reason", reason)
     if not reason:
         errors.add("reason", _("Give the reason for refusing the dossier."))
     return _counter_outcome(
@@ -648,6 +755,7 @@ def refuse(
         ip=ip,
         now=now,
         errors=errors,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -710,7 +818,7 @@ def _transition(
 
 
 def _require_reason(reason: str) -> str:
-    reason = normalize(str(reason or ""))
+    reason = _checked("reason", reason)
     if not reason:
         raise ValidationError({"reason": [_("Give the reason.")]})
     return reason
@@ -998,7 +1106,11 @@ def save_draft(
         target = _online_agency(version, agency if agency or draft is None else draft.competent_agency, errors)
         names = set(build_form_class(version)().fields)
         raw = form_data if isinstance(form_data, dict) else {}
-        fields = {k: normalize(str(v))[:5000] for k, v in raw.items() if k in names and v not in (None, "")}
+        fields = {
+            k: errors.text(f"form_data.{k}", v, max_length=5000)
+            for k, v in raw.items()
+            if k in names and v not in (None, "")
+        }
         docs = _clean_uploads(version, documents or [], errors)
     errors.raise_if_any()
     assert version is not None and target is not None and docs is not None
@@ -1151,6 +1263,9 @@ def _submit_direct(
         docs = _clean_uploads(version, documents, errors, files_required=False)
     if not isinstance(form_data or {}, dict):
         errors.add("form_data", _("The form data must be an object."))
+    elif form_data:
+        # Stored as it came (another system's fields): checked for what the database and a page can hold.
+        errors.tree("form_data", form_data, **FORM_LIMITS)
     errors.raise_if_any()
     assert version is not None and competent is not None and docs is not None
     stored: list[str] = []
@@ -1247,8 +1362,8 @@ def return_online_for_completion(
 ) -> Dossier:
     """Send an online submission back to the applicant with what to add (Mẫu 02); they can resend it."""
     _require_online_clerk(dossier, clerk)
-    items = [normalize(str(item)) for item in (missing or []) if normalize(str(item))]
-    reason = normalize(str(reason or ""))
+    items = _checked_items("missing", missing)
+    reason = _checked("reason", reason)
     if not items and not reason:
         raise ValidationError({"missing": [_("List what the applicant must add or correct.")]})
     return _transition(
@@ -1268,7 +1383,7 @@ def refuse_online(
 ) -> Dossier:
     """Refuse an online submission (Mẫu 03); the reason is mandatory."""
     _require_online_clerk(dossier, clerk)
-    reason = normalize(str(reason or ""))
+    reason = _checked("reason", reason)
     if not reason:
         raise ValidationError({"reason": [_("Give the reason for refusing the dossier.")]})
     return _transition(

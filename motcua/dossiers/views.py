@@ -10,6 +10,7 @@ Access: the counter needs the one-stop clerk role and an agency; search, pages, 
 need a staff scope, and a dossier outside it answers 404 — the same as one that does not exist.
 """
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -65,7 +66,7 @@ from motcua.dossiers.selectors import (
 )
 from motcua.org.models import Agency, Role
 from motcua.org.selectors import scope_path
-from motcua.text import normalize
+from motcua.text import ascii_int, normalize
 
 Action = DossierEvent.Action
 MAX_PROCEDURES = 20
@@ -250,7 +251,8 @@ def _map_errors(message_dict: dict[str, list[str]], rows: list[int]) -> dict[str
             target = f"form-{rest}"
         elif head == "documents" and rest:
             index = rest.partition(".")[0]
-            target = f"doc-{rows[int(index)]}" if index.isdigit() and int(index) < len(rows) else "documents"
+            number = ascii_int(index, minimum=0, maximum=len(rows) - 1)
+            target = f"doc-{rows[number]}" if number is not None else "documents"
         elif key in ("competent_agency", "missing", "reason", "documents"):
             target = key
         else:
@@ -291,10 +293,19 @@ def _form_context(
         "missing": FieldView(outcome["missing"], errors.pop("missing", [])),
         "reason": FieldView(outcome["reason"], errors.pop("reason", [])),
         "documents_errors": errors.pop("documents", []),
+        # One key per form shown: a second submit of it (double click, back and resend, a retry)
+        # answers the dossier the first one received. A refused submit keeps its key (nothing was saved).
+        "intake_key": _intake_key_of(data),
     }
+    errors.pop("idempotency_key", None)
     # Whatever is left has no field on screen: show it at the top of the form.
     context["general_errors"] = [message for messages in errors.values() for message in messages]
     return context
+
+
+def _intake_key_of(data) -> str:
+    sent = (data.get("intake_key") or "") if data is not None else ""
+    return sent if sent and len(sent) <= 100 and sent.isascii() and sent.isprintable() else uuid.uuid4().hex
 
 
 def _workspace(request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
@@ -415,6 +426,7 @@ def _counter_submit(request: HttpRequest, version: ProcedureVersion) -> HttpResp
             "procedure_code": version.procedure.code,
             "applicant": applicant,
             "ip": request.META.get("REMOTE_ADDR"),
+            "idempotency_key": request.POST.get("intake_key") or None,
         }
         rows = checklist(version, request.POST, request.FILES)
         if outcome == RECEIVE:
@@ -514,7 +526,10 @@ def dossier_search(request: HttpRequest) -> HttpResponse:
         view.errors = list(form.errors.get(view.field.name, []))
     partial = request.htmx and request.htmx.target == "search-results"
     template = "dossiers/search/_results.html" if partial else "dossiers/search/search.html"
-    return _render(request, template, context)
+    # Filters that cannot be searched (a NUL, a year 9999…) are a bad request, shown next to the field
+    # (422 for htmx, which swaps that status in: base_staff.html).
+    status = (422 if request.htmx else 400) if form.is_bound and form.errors else 200
+    return _render(request, template, context, status=status)
 
 
 def _visible(user) -> QuerySet[Dossier]:
@@ -885,7 +900,8 @@ def parse_date_safe(value: str) -> date | None:
 def _book_counter(request: HttpRequest):
     """The counter asked for (``counter``, an id among the counters in scope), or None for all of them."""
     value = request.GET.get("counter", "")
-    return counters_in_scope(request.user).filter(pk=int(value)).first() if value.isdigit() else None
+    pk = ascii_int(value, minimum=1)  # "²".isdigit() is True, and int("²") fails
+    return counters_in_scope(request.user).filter(pk=pk).first() if pk is not None else None
 
 
 def _book_period(request: HttpRequest) -> tuple[date, date]:

@@ -48,6 +48,7 @@ from motcua.reports.models import (
     StepFigures,
 )
 from motcua.reports.periods import Period, PeriodError
+from motcua.text import ascii_int
 
 Action = DossierEvent.Action
 
@@ -177,7 +178,8 @@ def resolve_scope(user, params) -> Scope:
     unit = own
     raw_unit = str(params.get("unit") or "").strip()
     if raw_unit:
-        found = AdministrativeUnit.objects.filter(pk=int(raw_unit)).first() if raw_unit.isdigit() else None
+        unit_id = ascii_int(raw_unit, minimum=1)  # "²".isdigit() is True, and int("²") fails
+        found = AdministrativeUnit.objects.filter(pk=unit_id).first() if unit_id is not None else None
         if found is None:
             errors["unit"] = [_("No such administrative unit.")]
         elif not _unit_allowed(user, found):
