@@ -56,6 +56,20 @@ def may_handle_fee(user: User, dossier) -> bool:
     return user.agency_id == dossier.receiving_agency_id and user.has_role(Role.CLERK)
 
 
+def may_cancel_receipt(user: User, receipt: Receipt) -> bool:
+    """Clerks and leaders who may handle the dossier's fees (``may_handle_fee``) and work for the agency
+    that issued the receipt, or clerks of the desk that received the dossier (who collect at the counter);
+    not every clerk or leader of the subtree who can see the dossier."""
+    dossier = receipt.fee_request.dossier
+    if not may_handle_fee(user, dossier):
+        return False
+    if user.is_superuser:
+        return True
+    if user.agency_id == receipt.unit.agency_id and user.has_role(Role.CLERK, Role.LEADER):
+        return True
+    return user.agency_id == dossier.receiving_agency_id and user.has_role(Role.CLERK)
+
+
 def fee_lines(dossier) -> tuple[list[dict], Decimal]:
     """The procedure version's positive fee lines (as a fee request stores them) and their total."""
     lines = [

@@ -23,7 +23,6 @@ from motcua.dossiers import lifecycle
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers.lifecycle import Status
 from motcua.dossiers.models import Dossier, DossierEvent
-from motcua.dossiers.selectors import dossiers_visible_to
 from motcua.integrations.payments.gateway import Gateway, InvalidChecksum, default_gateway
 from motcua.integrations.payments.models import (
     RECEIPT_METHOD,
@@ -35,7 +34,7 @@ from motcua.integrations.payments.models import (
     Receipt,
     ReceiptSeries,
 )
-from motcua.integrations.payments.selectors import FEE_ROLES, fee_lines, may_handle_fee
+from motcua.integrations.payments.selectors import FEE_ROLES, fee_lines, may_cancel_receipt, may_handle_fee
 from motcua.org.models import Role, User
 
 log = logging.getLogger("motcua.payments")
@@ -333,24 +332,42 @@ def issue_receipt(payment: Payment, fee: FeeRequest, *, now: datetime | None = N
     )
 
 
-def cancel_receipt(receipt: Receipt, *, actor: User, reason: str, now: datetime | None = None) -> Receipt:
-    """Cancel a receipt: its number stays used and it shows as cancelled (who, when, why)."""
-    reason = (reason or "").strip()
+def cancel_receipt(
+    receipt: Receipt, *, actor: User, reason: str, ip: str | None = None, now: datetime | None = None
+) -> Receipt:
+    """Cancel a receipt: its number stays used and it shows as cancelled (who, when, why).
+
+    Only the issuing agency's fee handlers may (``selectors.may_cancel_receipt``); the dossier's
+    RECEIPT_CANCELLED event is written in the same transaction (the dossier's status does not change).
+    """
+    from motcua.text import normalize
+
+    reason = normalize(str(reason or "")).strip()[:1000]
     if not reason:
         raise ValidationError(_("Give the reason for cancelling the receipt."))
-    if not (actor.is_superuser or actor.has_role(Role.CLERK, Role.LEADER)):
-        raise PermissionDenied(_("Your role cannot cancel receipts."))
-    if not dossiers_visible_to(actor).filter(pk=receipt.fee_request.dossier_id).exists():
-        raise PermissionDenied(_("Your role cannot cancel receipts."))
+    if not may_cancel_receipt(actor, receipt):
+        raise PermissionDenied(_("Only the agency that issued this receipt can cancel it."))
+    moment = now or timezone.now()
     with transaction.atomic():
+        dossier = Dossier.objects.select_for_update().get(pk=receipt.fee_request.dossier_id)
         locked = Receipt.objects.select_for_update().get(pk=receipt.pk)
         if locked.status == Receipt.Status.CANCELLED:
             raise ValidationError(_("This receipt is already cancelled."))
         locked.status = Receipt.Status.CANCELLED
         locked.cancel_reason = reason
         locked.cancelled_by = actor
-        locked.cancelled_at = now or timezone.now()
+        locked.cancelled_at = moment
         locked.save(update_fields=["status", "cancel_reason", "cancelled_by", "cancelled_at"])
+        dossier_services._record(
+            dossier,
+            actor=actor,
+            role=dossier_services._role_of(actor, Role.CLERK, Role.LEADER),
+            action=Action.RECEIPT_CANCELLED,
+            from_status=dossier.status,
+            at=moment,
+            ip=ip,
+            data={"receipt": str(locked), "amount": str(locked.total), "reason": reason},
+        )
     receipt.refresh_from_db()
     return locked
 
