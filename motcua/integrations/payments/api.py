@@ -53,11 +53,15 @@ class ReceiptOut(Schema):
 
 @router.post("/receipts/{receipt_id}/cancel", response={200: ReceiptOut})
 def cancel_receipt(request, receipt_id: int, payload: CancelIn):
-    """Cancel an e-receipt: the number stays used, the receipt shows as cancelled."""
+    """Cancel an e-receipt: the number stays used, the receipt shows as cancelled, the dossier's
+    timeline gets the event. Only the issuing agency's clerks and leaders (and the receiving desk's
+    clerks) may: others get 403."""
     receipt = selectors.receipt_for(request.user, receipt_id)
     if receipt is None:
         raise Http404
-    receipt = services.cancel_receipt(receipt, actor=request.user, reason=payload.reason)
+    receipt = services.cancel_receipt(
+        receipt, actor=request.user, reason=payload.reason, ip=request.META.get("REMOTE_ADDR")
+    )
     return {
         "id": receipt.pk,
         "number": receipt.display_number,
