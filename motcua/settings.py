@@ -34,9 +34,17 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def _secret_key() -> str:
-    """SECRET_KEY from the environment, else a random key kept in var/ (never in git)."""
+    """SECRET_KEY from the environment, else (never in production) a random key kept in var/."""
     if key := os.environ.get("SECRET_KEY"):
         return key
+    if env_bool("MOTCUA_PRODUCTION"):
+        # Several web servers with per-machine keys would disagree on every session and signature.
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "MOTCUA_PRODUCTION=1 needs SECRET_KEY in the environment (50 random characters, the same on every "
+            "server), e.g. python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+        )
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))
@@ -60,6 +68,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "motcua.apps.ProjectConfig",  # project-wide checks (motcua/checks.py) and the owner-role migrate/flush
     "motcua.apps.BackgroundTasksConfig",
     "crontask",
     "simple_history",
@@ -140,6 +149,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+
+# Two PostgreSQL roles (README "Production", scripts/db-roles.sh): DATABASE_URL names the app's
+# DML-only role; DATABASE_OWNER_URL (same database) the role that owns the schema, used only by
+# `manage.py migrate` and `flush` (motcua/dbroles.py). Give it to the deploy step, not to the servers.
+DATABASE_OWNER = {}
+if _owner_url := os.environ.get("DATABASE_OWNER_URL", "").strip():
+    _owner = dj_database_url.parse(_owner_url)
+    _app = DATABASES["default"]
+    if _owner["ENGINE"] != _app["ENGINE"] or _owner["NAME"] != _app["NAME"]:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("DATABASE_OWNER_URL must name the same database as DATABASE_URL.")
+    DATABASE_OWNER = {key: _owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT")}
+    DATABASE_APP_ROLE = _app["USER"]  # kept: the test plugin connects as the owner while it migrates
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -383,6 +406,55 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+
+# --- Outside services: addresses and secrets from the environment only ---------------------------------
+# No secret has a default in code (invariant 7). In production `check --deploy` and every server start
+# refuse a missing one or a known placeholder (motcua/checks.py); `make run` and the tests give the
+# simulators their own.
+# Payment gateway (KeyPay/PayGov-like): where to send the citizen, our merchant code, the checksum key.
+MOTCUA_PAYMENT = {
+    "base_url": os.environ.get("MOTCUA_PAYMENT_URL", "").strip(),
+    "merchant_code": os.environ.get("MOTCUA_PAYMENT_MERCHANT_CODE", "").strip(),
+    "secret": os.environ.get("MOTCUA_PAYMENT_SECRET", ""),
+    "hash": os.environ.get("MOTCUA_PAYMENT_HASH", "hmac-sha256").strip(),
+    "timeout": float(os.environ.get("MOTCUA_PAYMENT_TIMEOUT", "10")),
+}
+if MOTCUA_PAYMENT["hash"] not in ("hmac-sha256", "hmac-sha512"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("MOTCUA_PAYMENT_HASH must be hmac-sha256 or hmac-sha512.")
+# SMS (MOTCUA_SMS_BACKEND=http: an eSMS-like gateway; smpp: an SMSC) and Zalo ZNS.
+_sms_backend = os.environ.get("MOTCUA_SMS_BACKEND", "http").strip() or "http"
+MOTCUA_MESSAGING = {
+    "sms": {
+        key: value
+        for key, value in {
+            "backend": _sms_backend,
+            "url": os.environ.get("MOTCUA_SMS_URL", "").strip(),
+            "api_key": os.environ.get("MOTCUA_SMS_API_KEY", ""),
+            "secret_key": os.environ.get("MOTCUA_SMS_SECRET_KEY", ""),
+            "brandname": os.environ.get("MOTCUA_SMS_BRANDNAME", ""),
+            "host": os.environ.get("MOTCUA_SMPP_HOST", "").strip(),
+            "port": int(os.environ.get("MOTCUA_SMPP_PORT", "2775")),
+            "system_id": os.environ.get("MOTCUA_SMPP_SYSTEM_ID", ""),
+            "password": os.environ.get("MOTCUA_SMPP_PASSWORD", ""),
+        }.items()
+        if value != ""
+    },
+    "zalo": {
+        key: value
+        for key, value in {
+            "oauth_url": os.environ.get("MOTCUA_ZALO_OAUTH_URL", "https://oauth.zaloapp.com/v4/oa/access_token"),
+            "api_url": os.environ.get("MOTCUA_ZALO_API_URL", "https://business.openapi.zalo.me/message/template"),
+            "app_id": os.environ.get("MOTCUA_ZALO_APP_ID", "").strip(),
+            "secret_key": os.environ.get("MOTCUA_ZALO_SECRET_KEY", ""),
+        }.items()
+        if value != ""
+    },
+}
+# The national portal's credentials are read when a call is made, from the variables whose names the
+# desk keeps (default MOTCUA_NATIONAL_USERNAME/_PASSWORD, _CLIENT_ID/_CLIENT_SECRET, _TOKEN,
+# _INBOUND_TOKEN); the national SSO's above (MOTCUA_SSO_*); signing passphrases by env:NAME references.
 
 # --- E-mail ------------------------------------------------------------------------------------------
 MAILERS = {

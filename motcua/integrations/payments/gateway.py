@@ -2,7 +2,9 @@
 
 PayGov's field names and checksum method are not public (§4.1, UNCONFIRMED), so everything that
 depends on them is configuration: ``settings.MOTCUA_PAYMENT`` = {"base_url", "merchant_code",
-"secret", "hash" ("hmac-sha256" | "hmac-sha512"), "timeout"}. The hashing here is pure (no Django).
+"secret", "hash" ("hmac-sha256" | "hmac-sha512"), "timeout"}, read from the ``MOTCUA_PAYMENT_*``
+environment variables in settings.py. There is no default secret: without one nothing is signed and
+every notice is refused (invariant 7). The hashing here is pure (no Django).
 """
 
 from __future__ import annotations
@@ -44,6 +46,10 @@ class InvalidChecksum(ValueError):
     """The notification's keyed hash does not match: not from the gateway, or altered."""
 
 
+class NotConfigured(InvalidChecksum):
+    """No secret or merchant code is set: nothing can be signed, and no notice can be trusted."""
+
+
 class Gateway(Protocol):
     name: str
 
@@ -75,7 +81,21 @@ class KeyPayLikeGateway:
     def __init__(self, config: GatewayConfig) -> None:
         self.config = config
 
+    @property
+    def configured(self) -> bool:
+        return bool(self.config.secret and self.config.merchant_code and self.config.base_url)
+
+    def _require_config(self) -> None:
+        if not self.configured:
+            raise NotConfigured("payment gateway not configured: set MOTCUA_PAYMENT_URL, _MERCHANT_CODE and _SECRET")
+
     def create_payment(self, *, txn_ref: str, amount: int, description: str, return_url: str, ipn_url: str) -> str:
+        if not self.configured:
+            from django.core.exceptions import ValidationError
+            from django.utils.translation import gettext as _
+
+            # A 4xx message for the citizen; the operator sees the missing variables in check --deploy.
+            raise ValidationError(_("Online payment is not available at the moment. Please pay at the counter."))
         params = signed(
             {
                 "merchant_code": self.config.merchant_code,
@@ -93,10 +113,14 @@ class KeyPayLikeGateway:
         return f"{self.config.base_url.rstrip('/')}/pay?{urlencode(params)}"
 
     def verify_notice(self, params: dict[str, str]) -> Notice:
+        self._require_config()
         given = params.get(HASH_FIELD, "")
         expected = sign(params, self.config.secret, self.config.hash)
         if not given or not hmac.compare_digest(given, expected):
             raise InvalidChecksum("checksum mismatch")
+        # A notice signed for another merchant of the same gateway account is not ours.
+        if not hmac.compare_digest(params.get("merchant_code", "").encode(), self.config.merchant_code.encode()):
+            raise InvalidChecksum("merchant code mismatch")
         try:
             return Notice(
                 txn_ref=params["merchant_trans_id"],
@@ -112,6 +136,7 @@ class KeyPayLikeGateway:
 
     def query_status(self, txn_ref: str) -> dict[str, Any]:
         """Reconciliation poll; never called inside a web request's transaction."""
+        self._require_config()
         params = signed(
             {"merchant_code": self.config.merchant_code, "merchant_trans_id": txn_ref},
             self.config.secret,
@@ -123,10 +148,16 @@ class KeyPayLikeGateway:
 
 
 def default_gateway() -> KeyPayLikeGateway:
+    """The gateway of ``settings.MOTCUA_PAYMENT``; no value is made up when one is missing."""
     from django.conf import settings
 
-    conf = dict(getattr(settings, "MOTCUA_PAYMENT", {}))
-    conf.setdefault("base_url", "http://127.0.0.1:8765")
-    conf.setdefault("merchant_code", "MOTCUA")
-    conf.setdefault("secret", "change-me")
-    return KeyPayLikeGateway(GatewayConfig(**conf))
+    conf = dict(getattr(settings, "MOTCUA_PAYMENT", {}) or {})
+    return KeyPayLikeGateway(
+        GatewayConfig(
+            base_url=str(conf.get("base_url") or ""),
+            merchant_code=str(conf.get("merchant_code") or ""),
+            secret=str(conf.get("secret") or ""),
+            hash=str(conf.get("hash") or "hmac-sha256"),
+            timeout=float(conf.get("timeout") or 10.0),
+        )
+    )

@@ -1,5 +1,10 @@
-"""Run the payment gateway simulator for the demo: ``manage.py payment_gateway_simulator --port 8765``."""
+"""Run the payment gateway simulator for the demo: ``manage.py payment_gateway_simulator --port 8765``.
 
+It signs with the server's own ``MOTCUA_PAYMENT_SECRET`` (``scripts/run.sh`` sets one per run for
+``make run``); without one it makes up a random secret for this run and prints it.
+"""
+
+import secrets
 import time
 
 from django.conf import settings
@@ -9,7 +14,7 @@ from motcua.integrations.payments.simulator import GatewaySimulator
 
 
 class Command(BaseCommand):
-    help = "Run the payment gateway simulator on 127.0.0.1 (uses MOTCUA_PAYMENT's secret)."
+    help = "Run the payment gateway simulator on 127.0.0.1 (signs with MOTCUA_PAYMENT_SECRET)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--port", type=int, default=8765)
@@ -19,12 +24,19 @@ class Command(BaseCommand):
         parser.add_argument("--out-of-order", action="store_true", help="send a stale notice after the paid one")
 
     def handle(self, *args, **options) -> None:
-        conf = getattr(settings, "MOTCUA_PAYMENT", {})
-        sim = GatewaySimulator(secret=conf.get("secret", "change-me"), port=options["port"]).start()
+        conf = getattr(settings, "MOTCUA_PAYMENT", {}) or {}
+        secret = conf.get("secret") or secrets.token_urlsafe(32)
+        merchant = conf.get("merchant_code") or "MOTCUA-DEMO"
+        sim = GatewaySimulator(secret=secret, merchant_code=merchant, port=options["port"]).start()
         sim.behaviour.update(
             fail=options["fail"], delay=options["delay"], repeat=options["repeat"], out_of_order=options["out_of_order"]
         )
         self.stdout.write(f"Payment gateway simulator at {sim.base_url} (Ctrl+C to stop)")
+        if not conf.get("secret"):
+            self.stdout.write(
+                "Start the server with "
+                f"MOTCUA_PAYMENT_URL={sim.base_url} MOTCUA_PAYMENT_MERCHANT_CODE={merchant} MOTCUA_PAYMENT_SECRET={secret}"
+            )
         try:
             while True:
                 time.sleep(3600)
