@@ -209,7 +209,11 @@ def test_every_api_state_change_answers_what_it_committed(site):
     check.unchanged(other_commune.send_json(cancel_url, {"reason": "Sai"}), 404)
     check.unchanged(clerk.send_json(cancel_url, {"reason": " "}), 422)
     answer = clerk.send_json(cancel_url, {"reason": "Ghi sai số tiền"})
-    got = check.changed(answer, 200, {"events": 1, "receipt_status": {receipt.pk: ("issued", "cancelled")}})
+    got = check.changed(
+        answer,
+        200,
+        {"events": 1, "new_events": {"receipt_cancelled": 1}, "receipt_status": {receipt.pk: ("issued", "cancelled")}},
+    )
     receipt.refresh_from_db()
     assert answer.json()["status"] == receipt.status == Receipt.Status.CANCELLED
     assert answer.json()["number"] == receipt.display_number and receipt.cancel_reason == "Ghi sai số tiền"
@@ -260,4 +264,102 @@ def test_every_api_state_change_answers_what_it_committed(site):
         push, data=json.dumps(national), headers={**auth, "Content-Type": "application/json"}, timeout=TIMEOUT
     )
     check.unchanged(answer, 409)
+
+    # --- a consultation: the opinion asked of another commune ("answer", F3's third path) ------------------
+    consultation_workflow()
+    answer = clerk.send_json("/dossiers", certification_payload())
+    assert answer.status_code == 201, answer.text
+    third = same_as_database(answer.json())
+    url = f"/dossiers/{third.code}/transitions"
+    specialist.send_json(url, {"action": "claim"})
+    check.mark()
+    answer = specialist.send_json(url, {"action": "hoi-y-kien", "comment": "Xin ý kiến phường Tích Sơn"})
+    got = check.changed(
+        answer, 200, {"events": 2, "new_events": {"step_forwarded": 1, "consultation_requested": 1}, "steps": 2}
+    )
+    assert len(answer.json()["opinions"]) == 1 and answer.json()["opinions"][0]["agency"]["code"] == TICH_SON
+    consulted = site.api("chuyenvien.tichson")
+    check.unchanged(consulted.send_json(url, {"action": "answer", "comment": ""}), 422)
+    check.unchanged(other_commune.send_json(url, {"action": "answer", "comment": "Ý kiến"}), 404)
+    check.unchanged(specialist.send_json(url, {"action": "xong"}), 409)  # the opinion is still awaited
+    answer = consulted.send_json(url, {"action": "answer", "comment": "Đồng ý, không có vướng mắc"})
+    check.changed(answer, 200, {"events": 1, "new_events": {"consultation_answered": 1}, "open_steps": True})
+    assert answer.json()["opinions"] == []
+    check.unchanged(consulted.send_json(url, {"action": "answer", "comment": "Lần nữa"}), (403, 409))
+    answer = specialist.send_json(url, {"action": "xong", "comment": "Đủ ý kiến"})
+    got = check.changed(answer, 200, {"events": 2, "new_events": {"step_forwarded": 1, "result_ready": 1}, "steps": 1})
+    assert got.get("status") == {third.pk: (Status.IN_PROCESS, Status.RESULT_READY)}, got
     check.done()
+
+
+TICH_SON = "000.22.31.H62"
+CERTIFICATION = "2.000815"
+
+
+def consultation_workflow() -> None:
+    """Replace the demo workflow of the same-day certification (2 sessions) with one that consults another
+    commune: the specialist asks, Tích Sơn's specialist answers, the step goes on to the result."""
+    from motcua.catalog.models import Procedure
+    from motcua.workflow import services as workflow_services
+
+    version = Procedure.objects.get(code=CERTIFICATION).current_version
+    task = {"kind": "task", "holder": "competent", "role": "specialist"}
+    workflow_services.replace_definition(
+        version,
+        None,
+        {
+            "name": "Chứng thực có lấy ý kiến (kiểm thử)",
+            "steps": [
+                {"key": "tiep", "name": "Thụ lý", "budget_sessions": 1, "start": True, **task},
+                {
+                    "key": "y-kien",
+                    "name": "Lấy ý kiến",
+                    "budget_sessions": 1,
+                    **task,
+                    "kind": "consultation",
+                    "quorum": 0,
+                    "consult": [{"holder": "fixed", "agency": TICH_SON, "role": "specialist"}],
+                },
+                {"key": "tra", "name": "Trả kết quả", "kind": "result", "holder": "receiving", "role": "clerk"},
+                {"key": "tu-choi", "name": "Từ chối", "kind": "refusal", "holder": "receiving", "role": "clerk"},
+            ],
+            "transitions": [
+                {
+                    "key": "hoi-y-kien",
+                    "from": "tiep",
+                    "to": "y-kien",
+                    "action": "forward",
+                    "label": "Xin ý kiến",
+                    "role": "specialist",
+                },
+                {
+                    "key": "xong",
+                    "from": "y-kien",
+                    "to": "tra",
+                    "action": "forward",
+                    "label": "Xong",
+                    "role": "specialist",
+                },
+                {
+                    "key": "khong",
+                    "from": "y-kien",
+                    "to": "tu-choi",
+                    "action": "reject",
+                    "label": "Từ chối",
+                    "role": "specialist",
+                    "requires_reason": True,
+                },
+            ],
+        },
+    )
+
+
+def certification_payload() -> dict:
+    from motcua.catalog.models import Procedure
+
+    first = Procedure.objects.get(code=CERTIFICATION).current_version.components.order_by("order").first()
+    return extract_payload(
+        procedure_code=CERTIFICATION,
+        form_data={"ho_ten": "Nguyễn Văn An", "so_dinh_danh": "026090001234", "so_ban_sao": 2, "so_trang": 3},
+        documents=[{"component": first.order, "originals": 1, "copies": 0}],
+    )
