@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "rules.apps.AutodiscoverRulesConfig",
     "django_htmx",
     "motcua.org",
+    "motcua.org.apps.LoginRecordsConfig",  # django-axes: limits and records of the staff log-ins
     "motcua.worktime",
     "motcua.catalog",
     "motcua.dossiers",
@@ -84,7 +85,6 @@ INSTALLED_APPS = [
     "motcua.integrations.payments",
     "motcua.integrations.messaging",
     "motcua.reports",
-    "motcua.org.apps.LoginRecordsConfig",  # django-axes: limits and records of the staff log-ins
     "motcua.portal",
     "motcua.api",
     # Citizen accounts (after motcua.portal, whose templates override allauth's).
@@ -104,20 +104,20 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "motcua.org.middleware.PasswordExpiryMiddleware",
+    "motcua.org.middleware.SessionActivityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a staff log-in lock-out into our page (429)
 ]
 
 ROOT_URLCONF = "motcua.urls"
 WSGI_APPLICATION = "motcua.wsgi.application"
 ASGI_APPLICATION = "motcua.asgi.application"
 
-    "motcua.org.middleware.SessionActivityMiddleware",
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-    "axes.middleware.AxesMiddleware",  # last: turns a staff log-in lock-out into our page (429)
         "DIRS": [BASE_DIR / "motcua" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -169,6 +169,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Users and passwords ----------------------------------------------------------------------
 AUTH_USER_MODEL = "org.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out account or address at /staff/login/ and /admin/login/ (django-axes);
+    # it authenticates nobody and lets every other log-in (citizens, tests) through to the others.
+    "motcua.org.login_limits.StaffLoginBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",  # staff at /staff/login/ (Django's own view)
     "allauth.account.auth_backends.AuthenticationBackend",  # citizens: e-mail or phone + password
@@ -183,32 +186,6 @@ AUTH_PASSWORD_VALIDATORS = [
 MOTCUA_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("MOTCUA_PASSWORD_MAX_AGE_DAYS", "180"))
 LOGIN_URL = "dossiers:login"
 
-# --- Citizen accounts (django-allauth) -----------------------------------------------------------
-# Citizens sign up and log in at /accounts/ (/login/ and /signup/ lead there); staff never do.
-# Adapters in motcua/portal/adapters.py: phones live on portal.Citizen, codes go out by SMS from a task.
-ACCOUNT_ADAPTER = "motcua.portal.adapters.CitizenAccountAdapter"
-SOCIALACCOUNT_ADAPTER = "motcua.portal.adapters.NationalSSOAdapter"
-ACCOUNT_SIGNUP_FORM_CLASS = "motcua.portal.forms.CitizenSignupForm"
-ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_LOGIN_METHODS = {"email", "phone"}
-# E-mail and phone are each optional at sign-up (one of them is required by the form); whichever is
-    # First: refuses a locked-out account or address at /staff/login/ and /admin/login/ (django-axes);
-    # it authenticates nobody and lets every other log-in (citizens, tests) through to the others.
-    "motcua.org.login_limits.StaffLoginBackend",
-# given must be verified before the first log-in: the adapter's e-mail stage makes "optional" mandatory
-# for real addresses (allauth's own "mandatory" would require an e-mail from everyone).
-ACCOUNT_SIGNUP_FIELDS = ["email", "phone", "password1*"]
-ACCOUNT_EMAIL_VERIFICATION = "optional"
-ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False  # a link in the e-mail
-ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
-ACCOUNT_CONFIRM_EMAIL_ON_GET = False
-ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
-ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_PREVENT_ENUMERATION = True
-ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a password reset for an unknown address sends nothing to it
-ACCOUNT_PHONE_VERIFICATION_ENABLED = True
-ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 10 * 60  # a code is valid 10 minutes
-ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 5  # then the process ends: log in again for a new code
 # Staff log-in limits (django-axes; motcua/org/login_limits.py). An account with
 # MOTCUA_LOGIN_FAILURE_LIMIT failed log-ins, or a client address with
 # MOTCUA_LOGIN_FAILURE_LIMIT_PER_ADDRESS (across accounts), is refused, even with the right password,
@@ -259,6 +236,29 @@ if _cache_url := os.environ.get("MOTCUA_CACHE_URL", "").strip():
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "motcua_cache"}}
 
+# --- Citizen accounts (django-allauth) -----------------------------------------------------------
+# Citizens sign up and log in at /accounts/ (/login/ and /signup/ lead there); staff never do.
+# Adapters in motcua/portal/adapters.py: phones live on portal.Citizen, codes go out by SMS from a task.
+ACCOUNT_ADAPTER = "motcua.portal.adapters.CitizenAccountAdapter"
+SOCIALACCOUNT_ADAPTER = "motcua.portal.adapters.NationalSSOAdapter"
+ACCOUNT_SIGNUP_FORM_CLASS = "motcua.portal.forms.CitizenSignupForm"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email", "phone"}
+# E-mail and phone are each optional at sign-up (one of them is required by the form); whichever is
+# given must be verified before the first log-in: the adapter's e-mail stage makes "optional" mandatory
+# for real addresses (allauth's own "mandatory" would require an e-mail from everyone).
+ACCOUNT_SIGNUP_FIELDS = ["email", "phone", "password1*"]
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = False  # a link in the e-mail
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a password reset for an unknown address sends nothing to it
+ACCOUNT_PHONE_VERIFICATION_ENABLED = True
+ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 10 * 60  # a code is valid 10 minutes
+ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 5  # then the process ends: log in again for a new code
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = 3  # at most 3 new codes per attempt (and the rate limits)
 ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}  # 6 digits by SMS
 ACCOUNT_SESSION_REMEMBER = False
@@ -340,6 +340,8 @@ STORAGES = {
 # Attachments: PDF/JPEG/PNG checked by content, at most this per file and per dossier (bytes).
 MOTCUA_MAX_FILE_SIZE = int(os.environ.get("MOTCUA_MAX_FILE_SIZE", 10 * 1024 * 1024))
 MOTCUA_MAX_DOSSIER_SIZE = int(os.environ.get("MOTCUA_MAX_DOSSIER_SIZE", 50 * 1024 * 1024))
+# Dossier codes: checked at start-up (motcua/dossiers/checks.py): URL-safe characters, {number}…
+MOTCUA_DOSSIER_CODE_FORMAT = os.environ.get("MOTCUA_DOSSIER_CODE_FORMAT", "{agency}-{date:%y%m%d}-{number:04d}")
 # Catalogue import: the upload, what its archive may unpack to (total, and compression ratio of
 # any part over 1 MB), and the rows and columns read from a sheet (README, "Catalogue import").
 MOTCUA_IMPORT_MAX_BYTES = int(os.environ.get("MOTCUA_IMPORT_MAX_BYTES", 10 * 1024 * 1024))
@@ -347,8 +349,6 @@ MOTCUA_IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("MOTCUA_IMPORT_MAX_UNPACKE
 MOTCUA_IMPORT_MAX_RATIO = int(os.environ.get("MOTCUA_IMPORT_MAX_RATIO", "100"))
 MOTCUA_IMPORT_MAX_ROWS = int(os.environ.get("MOTCUA_IMPORT_MAX_ROWS", "10000"))
 MOTCUA_IMPORT_MAX_COLUMNS = int(os.environ.get("MOTCUA_IMPORT_MAX_COLUMNS", "60"))
-# Dossier codes: checked at start-up (motcua/dossiers/checks.py): URL-safe characters, {number}…
-MOTCUA_DOSSIER_CODE_FORMAT = os.environ.get("MOTCUA_DOSSIER_CODE_FORMAT", "{agency}-{date:%y%m%d}-{number:04d}")
 # A JSON API body carries a whole dossier's scans in base64 (4/3 of their size) plus the data.
 DATA_UPLOAD_MAX_MEMORY_SIZE = MOTCUA_MAX_DOSSIER_SIZE * 4 // 3 + 1024 * 1024
 
@@ -490,6 +490,8 @@ LOGGING = {
         "pyhanko_certvalidator": {"level": "ERROR"},
         # The scheduler logs each run of its own lock-keeping job every 5 seconds; our jobs log their outcome.
         "apscheduler": {"level": "WARNING"},
+        # Staff log-in limits: each failure is in the desk (Bản ghi đăng nhập); the log keeps lock-outs.
+        "axes": {"level": "WARNING"},
     },
 }
 
