@@ -9,6 +9,7 @@ success holds exactly what the answer says, a refusal (4xx, Vietnamese message) 
 
 import base64
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -170,8 +171,27 @@ def test_every_api_state_change_answers_what_it_committed(site):
     check.unchanged(clerk.send_json(url, {"action": "hand_over"}), 409)
 
     # --- a second dossier: the fee, paid through the gateway's notice, and its receipt cancelled -----------
-    second = same_as_database(clerk.send_json("/dossiers", extract_payload(documents=attached())).json())
+    # Received with an idempotency key: a repeat answers the same dossier and receives nothing new.
     check.mark()
+    key = {"Idempotency-Key": f"live-{uuid.uuid4()}"}
+    first = clerk.send_json("/dossiers", extract_payload(documents=attached()), headers=key)
+    check.changed(
+        first,
+        201,
+        {
+            "dossiers": 1,
+            "events": 3,
+            "new_events": {"received": 1, "processing_started": 1, "step_started": 1},
+            "documents": 1,
+            "runs": 1,
+            "steps": 1,
+            "files": 1,
+        },
+    )
+    replay = clerk.send_json("/dossiers", extract_payload(documents=attached()), headers=key)
+    check.changed(replay, 201, {})
+    assert replay.json()["code"] == first.json()["code"]
+    second = same_as_database(first.json())
     fee_url = f"/payments/dossiers/{second.pk}/fee"
     check.unchanged(other_commune.send_json(fee_url), 404)
     check.unchanged(monitor.send_json(fee_url), 403)

@@ -192,9 +192,30 @@ def test_every_staff_form_answers_what_it_committed(site):
     assert re.search(r"class=\"[^\"]*(warning|error)", clerk.get("/counter/results/").text)
 
     # --- fees on the dossier page: request, refused twice, cancel, request again, collect at the counter ---
-    answer = clerk.form(url, counter_data(), files={"doc-0-file": scan()})
-    assert answer.status_code == 302
+    # The same form submitted twice (a double click, a resend): one dossier (an idempotency key per form).
+    form = clerk.get(url)
+    intake_key = re.search(r'name="intake_key" value="([^"]*)"', form.text)
+    assert intake_key and intake_key.group(1), "the counter form carries no idempotency key"
+    data = counter_data(intake_key=intake_key.group(1))
+    check.mark()
+    answer = clerk.form(url, data, files={"doc-0-file": scan()})
+    check.changed(
+        answer,
+        302,
+        {
+            "dossiers": 1,
+            "events": 3,
+            "new_events": {"received": 1, "processing_started": 1, "step_started": 1},
+            "documents": 1,
+            "runs": 1,
+            "steps": 1,
+            "files": 1,
+        },
+    )
     second = Dossier.objects.latest("pk")
+    resent = clerk.form(url, data, files={"doc-0-file": scan()})
+    check.changed(resent, 302, {})
+    assert resent.headers["Location"] == answer.headers["Location"]
     check.mark()
     request_fee = f"/payments/staff/dossiers/{second.pk}/fee/"
     check.unchanged(outsider.form(request_fee), 404, message="")
@@ -233,6 +254,14 @@ def test_every_staff_form_answers_what_it_committed(site):
     assert answer.headers["Location"].endswith(f"/reports/exports/{export.pk}/")
     assert export.requested_by == staff("lanhdao.lienbao") and export.kind == ReportExport.Kind.LATE_XLSX
     assert clerk.get(f"/reports/exports/{export.pk}/").status_code in (403, 404)
+    # Not made yet (no worker runs here) and the leader has no certificate: signing is refused.
+    check.unchanged(leader.form(f"/reports/exports/{export.pk}/sign/"), (400, 409, 422))
+    check.unchanged(clerk.form(f"/reports/exports/{export.pk}/sign/"), (403, 404), message="")
+
+    # --- the tracking book and the reports download, read-only: nothing changes ---------------------------
+    book = clerk.get("/dossiers/tracking-book/?format=xlsx")
+    check.changed(book, 200, {})
+    assert "spreadsheet" in book.headers["Content-Type"]
 
     # --- the clerk changes their password ---------------------------------------------------------------------
     change = "/staff/password/"
