@@ -24,7 +24,6 @@ import pytest
 import requests
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db import connection
 
 from motcua.api import services as token_services
 from motcua.integrations.payments.simulator import GatewaySimulator
@@ -36,13 +35,23 @@ NATIONAL_TOKEN = "live-layer-national-token"
 TIMEOUT = 60
 
 
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "the live layer runs on PostgreSQL only: SQLite has no select_for_update, so the bugs it is "
-            "for (a lock taken after the transaction) cannot show there"
-        )
+def _on_postgres() -> bool:
+    from django.conf import settings
+
+    return "postgresql" in settings.DATABASES["default"]["ENGINE"]
+
+
+#: The marks of every test module here: ``live`` (for ``-m live``), skipped before any set-up on SQLite,
+#: and a transactional database (no test transaction: each request commits as in production).
+LIVE = [
+    pytest.mark.live,
+    pytest.mark.skipif(
+        not _on_postgres(),
+        reason="the live layer runs on PostgreSQL only: SQLite has no select_for_update, so the bugs it is "
+        "for (a lock taken after the transaction, then 500) cannot show there",
+    ),
+    pytest.mark.django_db(transaction=True),
+]
 
 
 def staff(local: str) -> User:

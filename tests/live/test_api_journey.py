@@ -12,7 +12,6 @@ import json
 import uuid
 from datetime import timedelta
 
-import pytest
 import requests
 
 from motcua.dossiers.lifecycle import Status
@@ -22,9 +21,9 @@ from motcua.integrations.payments.gateway import signed
 from motcua.integrations.payments.models import FeeRequest, Receipt
 from motcua.workflow.models import Apology, StepRun
 from tests.api.conftest import PDF, b64, extract_payload
-from tests.live.conftest import NATIONAL_TOKEN, PAYMENT_SECRET, TIMEOUT, staff
+from tests.live.conftest import LIVE, NATIONAL_TOKEN, PAYMENT_SECRET, TIMEOUT, staff
 
-pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+pytestmark = LIVE
 
 LIENBAO = "000.21.31.H62"
 

@@ -10,7 +10,6 @@ The officers' moves in between go through the API, which test_api_journey.py cov
 
 import re
 
-import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 
@@ -19,9 +18,9 @@ from motcua.dossiers.models import Dossier
 from motcua.integrations.payments.models import FeeRequest, Payment, Receipt
 from motcua.org.models import User
 from tests.api.conftest import PDF, b64
-from tests.live.conftest import TIMEOUT, body_text
+from tests.live.conftest import LIVE, TIMEOUT, body_text
 
-pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+pytestmark = LIVE
 
 LIENBAO = "000.21.31.H62"
 PROCEDURE = "2.000635"

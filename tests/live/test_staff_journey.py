@@ -10,8 +10,6 @@ clerk changes their password. After each answer the database is read back (tests
 
 import re
 
-import pytest
-
 from motcua.dossiers.lifecycle import Status
 from motcua.dossiers.models import Dossier
 from motcua.integrations.payments.models import FeeRequest, Receipt
@@ -20,9 +18,9 @@ from motcua.org.models import Counter
 from motcua.reports.models import ReportExport
 from motcua.workflow.models import StepRun
 from tests.dossiers.conftest import PDF
-from tests.live.conftest import body_text, staff
+from tests.live.conftest import LIVE, body_text, staff
 
-pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+pytestmark = LIVE
 
 LIENBAO = "000.21.31.H62"
 PROCEDURE = "2.000635"
