@@ -5,7 +5,8 @@ import pytest
 from motcua.l10n import compile_catalogues
 
 # MOTCUA_TEST_CLOCK=<ISO moment> shifts "now" for the whole suite (see tests/clock.py).
-pytest_plugins = ["tests.clock"]
+# DATABASE_OWNER_URL beside DATABASE_URL: migrate as the owner, test as the DML-only role (tests/dbroles.py).
+pytest_plugins = ["tests.clock", "tests.dbroles"]
 
 if compile_catalogues(only_stale=True):
     # Django may have read the old .mo files while starting up: clear its caches the way its
