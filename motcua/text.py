@@ -101,10 +101,12 @@ def is_ascii_digits(value: str, length: int | None = None) -> bool:
     return bool(value) and value.isascii() and value.isdigit() and (length is None or len(value) == length)
 
 
-def check_tree(value: object, *, max_depth: int = 20, max_string: int = 20_000, max_items: int = 5_000) -> None:
+def check_tree(
+    value: object, *, max_depth: int = 20, max_string: int = 20_000, max_items: int = 5_000, check_text: bool = True
+) -> None:
     """Check every string (keys too) of JSON-like data without recursion: BadText with ``path`` on the first
     problem (a control character, a lone surrogate, a string longer than ``max_string``, nesting deeper than
-    ``max_depth``, more than ``max_items`` values in all)."""
+    ``max_depth``, more than ``max_items`` values in all). ``check_text=False`` checks the shape only."""
     stack: list[tuple[object, str, int]] = [(value, "", 0)]
     seen = 0
     while stack:
@@ -113,7 +115,7 @@ def check_tree(value: object, *, max_depth: int = 20, max_string: int = 20_000, 
         if seen > max_items:
             raise BadText(TOO_MANY, max_items, path)
         if isinstance(item, str):
-            problem = text_problem(item)
+            problem = text_problem(item) if check_text else None
             if problem:
                 raise BadText(problem, path=path)
             if len(item) > max_string:
@@ -129,8 +131,21 @@ def check_tree(value: object, *, max_depth: int = 20, max_string: int = 20_000, 
             raise BadText(TOO_DEEP, max_depth, path)
         for key, child in children:
             name = f"{path}.{key}" if path else str(key)
-            if isinstance(key, str):
+            if isinstance(key, str) and check_text:
                 problem = text_problem(key)
                 if problem:
                     raise BadText(problem, path=path)
             stack.append((child, name, depth + 1))
+
+
+def scrub(value: object) -> object:
+    """A copy of JSON-like data whose strings have control characters and lone surrogates replaced by U+FFFD:
+    what a log can store of a refused input. Call it on data ``check_tree(check_text=False)`` accepted (its
+    depth is bounded)."""
+    if isinstance(value, str):
+        return _SURROGATES.sub("\ufffd", _CONTROLS.sub("\ufffd", value))
+    if isinstance(value, dict):
+        return {scrub(str(key)): scrub(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(item) for item in value]
+    return value

@@ -50,7 +50,7 @@ def build_router() -> Router:
             raise ApiError(refused.detail, refused.status, refused.errors) from None
         try:
             payload = json.loads(request.body.decode("utf-8"))
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: JSON nested absurdly deep
             raise ApiError(_("The request body is not valid JSON."), 400) from None
         try:
             dossier = services.receive_national_dossier(

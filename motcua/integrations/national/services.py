@@ -44,6 +44,7 @@ from django.db.models import Exists, F, OuterRef, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from motcua import inputs as dossier_inputs
 from motcua.catalog import selectors as catalog_selectors
 from motcua.catalog import services as catalog_services
 from motcua.catalog.models import Field, Procedure
@@ -72,7 +73,7 @@ from motcua.integrations.national.client import (
 )
 from motcua.org.models import Agency, Role, User
 from motcua.org.selectors import is_system_admin
-from motcua.text import normalize
+from motcua.text import BadText, check_tree, normalize, scrub
 
 log = logging.getLogger(__name__)
 Action = DossierEvent.Action
@@ -868,19 +869,66 @@ def check_inbound_token(header: str | None, config: NationalPortalConfig | None 
         )
 
 
+#: What an inbound dossier may be: a real one is 3 levels deep, its form data a few KB.
+INBOUND_LIMITS = {"max_depth": 12, "max_string": 1_000_000, "max_items": 20_000}
+
+
+def _loggable(payload: Any) -> dict:
+    """What the inbound log can store of ``payload``: itself, its text scrubbed of characters PostgreSQL's
+    JSON refuses (NUL, lone surrogates), or only a note when its shape is absurd (5 000 levels deep)."""
+    try:
+        check_tree(payload, check_text=False, **INBOUND_LIMITS)
+    except BadText as error:
+        return {"not_stored": error.reason, "limit": error.limit}
+    cleaned = scrub(payload)
+    return cleaned if isinstance(cleaned, dict) else {"value": cleaned}
+
+
 def _log_inbound(channel: str, payload: Any, outcome: str, message: str = "", dossier: Dossier | None = None) -> None:
     code = ""
     if isinstance(payload, dict):
-        code = str(payload.get(mapping.INBOUND_FIELDS["national_code"]) or "")[:60]
+        code = str(scrub(str(payload.get(mapping.INBOUND_FIELDS["national_code"]) or "")))[:60]
     NationalInboundLog.objects.create(
         received_at=timezone.now(),
         channel=channel,
         national_code=code,
         outcome=outcome,
-        message=message,
+        message=str(scrub(message)),
         dossier=dossier,
-        payload=payload if isinstance(payload, dict) else {"value": payload},
+        payload=_loggable(payload),
     )
+
+
+def _refuse_absurd(payload: Any, moment: datetime) -> None:
+    """InboundRefused (422) for what no dossier can hold: a shape too deep or large, a control character or
+    lone surrogate in any text, a submission moment in the future."""
+    try:
+        check_tree(payload, **INBOUND_LIMITS)
+    except BadText as error:
+        message = dossier_inputs.message(error)
+        field_name = error.path or _("the dossier")
+        raise InboundRefused(
+            422,
+            _("The dossier is not valid: %(problems)s") % {"problems": f"{field_name}: {message}"},
+            [{"field": error.path, "message": message}],
+        ) from None
+    if not isinstance(payload, dict):
+        return
+    for key in ("submitted_at", "received_at"):
+        name = mapping.INBOUND_FIELDS[key]
+        try:
+            submitted = mapping.parse_moment(payload.get(name))
+        except ValueError:
+            continue  # parse_inbound says what is wrong with it
+        if submitted is not None and not (
+            datetime(2000, 1, 1, tzinfo=submitted.tzinfo) <= submitted <= moment + timedelta(days=1)
+        ):
+            message = _("“%(field)s” is not a possible submission moment (from 2000 until now).") % {"field": name}
+            raise InboundRefused(
+                422,
+                _("The dossier is not valid: %(problems)s") % {"problems": message},
+                [{"field": name, "message": message}],
+            )
 
 
 def receive_national_dossier(
@@ -893,8 +941,9 @@ def receive_national_dossier(
     """
     config = get_config()
     moment = _now(now)
-    parsed, problems = mapping.parse_inbound(payload, config.inbound_fields or {})
     try:
+        _refuse_absurd(payload, moment)  # before parsing: parse_inbound recurses into the form data
+        parsed, problems = mapping.parse_inbound(payload, config.inbound_fields or {})
         if parsed is None:
             if problems and problems[0][1] == "not_an_object" and not problems[0][0]:
                 raise InboundRefused(400, _("The dossier must be a JSON object."))
