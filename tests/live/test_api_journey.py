@@ -158,6 +158,15 @@ def test_every_api_state_change_answers_what_it_committed(site):
     )
     assert answer.json()["step"]["key"] == "phe-duyet"
     check.unchanged(specialist.send_json(url, {"action": "trinh", "comment": "Lần nữa"}), 409)
+    # The leader returns it once (a reason is required), the specialist submits it again.
+    check.unchanged(leader.send_json(url, {"action": "tra-lai", "comment": ""}), 422)
+    answer = leader.send_json(url, {"action": "tra-lai", "comment": "Sửa lại số bản"})
+    check.changed(answer, 200, {"events": 1, "new_events": {"step_returned": 1}, "steps": 1})
+    assert answer.json()["step"]["key"] == "tham-dinh"
+    answer = specialist.send_json(url, {"action": "trinh", "comment": "Đã sửa", "attachments": [draft]})
+    check.changed(
+        answer, 200, {"events": 1, "new_events": {"step_forwarded": 1}, "steps": 1, "attachments": 1, "files": 1}
+    )
     answer = leader.send_json(url, {"action": "phe-duyet", "comment": "Đồng ý"})
     check.changed(answer, 200, {"events": 1, "new_events": {"step_approved": 1}, "steps": 1})
     answer = document_clerk.send_json(url, {"action": "vao-so"})
@@ -308,6 +317,20 @@ def test_every_api_state_change_answers_what_it_committed(site):
     answer = specialist.send_json(url, {"action": "xong", "comment": "Đủ ý kiến"})
     got = check.changed(answer, 200, {"events": 2, "new_events": {"step_forwarded": 1, "result_ready": 1}, "steps": 1})
     assert got.get("status") == {third.pk: (Status.IN_PROCESS, Status.RESULT_READY)}, got
+
+    # --- a refusal during processing: the leader rejects (a reason is required) --------------------------
+    answer = clerk.send_json("/dossiers", extract_payload(documents=attached()))
+    assert answer.status_code == 201, answer.text
+    fourth = same_as_database(answer.json())
+    url = f"/dossiers/{fourth.code}/transitions"
+    specialist.send_json(url, {"action": "claim"})
+    assert specialist.send_json(url, {"action": "trinh", "comment": "Trình", "attachments": [draft]}).status_code == 200
+    check.mark()
+    check.unchanged(leader.send_json(url, {"action": "tu-choi", "comment": " "}), 422)
+    answer = leader.send_json(url, {"action": "tu-choi", "comment": "Không có dữ liệu hộ tịch gốc"})
+    got = check.changed(answer, 200, {"events": 2, "new_events": {"step_rejected": 1, "result_ready": 1}, "steps": 1})
+    assert got.get("status") == {fourth.pk: (Status.IN_PROCESS, Status.RESULT_READY)}, got
+    assert answer.json()["step"]["kind"] == "refusal"
     check.done()
 
 
