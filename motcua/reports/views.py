@@ -29,6 +29,7 @@ from motcua.org.selectors import units_in_scope
 from motcua.reports import charts, periods, selectors, services
 from motcua.reports.figures import II06A_COLUMNS, INDICATORS, rates
 from motcua.reports.models import ReportExport
+from motcua.text import ascii_int
 
 PAGE_SIZE = 50
 TREND_MONTHS = 12
@@ -366,7 +367,10 @@ def _own_export(request: HttpRequest, pk: int) -> ReportExport:
     if export.requested_by_id == request.user.pk:
         return export
     unit = str(export.params.get("unit") or "")
-    in_scope = export.requested_by_id is None and unit.isdigit() and units_in_scope(request.user).filter(pk=int(unit))
+    unit_id = ascii_int(unit, minimum=1)  # "²".isdigit() is True, and int("²") fails
+    in_scope = (
+        export.requested_by_id is None and unit_id is not None and units_in_scope(request.user).filter(pk=unit_id)
+    )
     if not in_scope:
         raise Http404
     return export

@@ -9,8 +9,6 @@ on a refusal. Without JavaScript every form posts and redirects back; with htmx 
 of the dossier page is swapped in place.
 """
 
-import contextlib
-
 from django.contrib import messages as flash
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -24,6 +22,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from motcua.dossiers.views import _render, clerk_required, staff_required
 from motcua.org.models import Role, User
+from motcua.text import ascii_int
 from motcua.workflow import selectors, services
 from motcua.workflow.models import StepAttachment, StepRun, StepRunKind
 
@@ -199,10 +198,8 @@ def _messages_of(error: ValidationError) -> tuple[str, dict[str, list[str]]]:
 
 
 def _expected(request: HttpRequest) -> int | None:
-    try:
-        return int(request.POST.get("expected_step", ""))
-    except ValueError:
-        return None
+    # ASCII and bounded: "²" fails int(), and 40 digits fail the database (bigint).
+    return ascii_int(request.POST.get("expected_step", ""), minimum=1)
 
 
 def _attachments(request: HttpRequest) -> list:
@@ -224,8 +221,7 @@ def act(request: HttpRequest, code: str) -> HttpResponse:
     step_run = step_run or request.POST.get("step_run", "")
     expected = _expected(request)
     if action in (services.CLAIM, services.ANSWER):
-        with contextlib.suppress(ValueError):
-            expected = int(step_run) or expected
+        expected = ascii_int(step_run, minimum=1) or expected
     try:
         move = services.act(
             dossier,
@@ -268,7 +264,7 @@ def reassign(request: HttpRequest, pk: int) -> HttpResponse:
     raw = request.POST.get("to_user", "")
     to_user = None
     if raw:
-        to_user = User.objects.filter(pk=int(raw) if raw.isdigit() else 0, is_active=True).first()
+        to_user = User.objects.filter(pk=ascii_int(raw, minimum=1) or 0, is_active=True).first()
         if to_user is None:
             return _answer(request, dossier, _("Choose an officer from the list."), "error", 422, {"to_user": []})
     try:

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from motcua.org import selectors as org_selectors
 from motcua.org.admin_scope import ScopedModelAdmin, ScopeMixin
+from motcua.text import ascii_int
 from motcua.worktime import services
 from motcua.worktime.models import CalendarException, WorkSchedule
 
@@ -30,8 +31,9 @@ class YearFilter(admin.SimpleListFilter):
         return [(str(year), str(year)) for year in years]
 
     def queryset(self, request: HttpRequest, queryset):
-        if self.value() and self.value().isdigit():
-            return queryset.filter(date__year=int(self.value()))
+        year = ascii_int(self.value(), minimum=1, maximum=9999)  # "²".isdigit() is True, and int("²") fails
+        if year is not None:
+            return queryset.filter(date__year=year)
         return queryset
 
 
