@@ -22,7 +22,6 @@ import segno
 from django.contrib import messages as flash
 from django.contrib.auth.views import LoginView, LogoutView, PasswordChangeView, redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.forms import BoundField, Form
@@ -40,6 +39,7 @@ from motcua.catalog import selectors as catalog_selectors
 from motcua.catalog.formschema import build_form_class
 from motcua.catalog.models import ProcedureVersion
 from motcua.dossiers import codes, services
+from motcua.dossiers.downloads import uploaded_file_response
 from motcua.dossiers.forms import (
     GUIDANCE,
     OUTCOMES,
@@ -650,7 +650,7 @@ def _event_data(event: DossierEvent) -> list[tuple[str, str]]:
         "signature_kind": _("Signature kind"),
         "signature_field": _("Signature field"),
         "verification_token": _("Verification page"),
-        # Fees: FEE_REQUESTED, FEE_PAID, FEE_CANCELLED.
+        # Fees: FEE_REQUESTED, FEE_PAID, FEE_CANCELLED, RECEIPT_CANCELLED.
         "amount": _("Amount (VND)"),
         "lines": _("Fees"),
         "method": _("Payment method"),
@@ -806,19 +806,10 @@ def document_download(request: HttpRequest, pk: int) -> HttpResponse:
     if document is None or not document.file:
         raise Http404(_("No such document is within your scope."))
     try:
-        handle = default_storage.open(document.file.name, "rb")
+        # The name and type are those of the bytes, not the uploader's (downloads.py).
+        return uploaded_file_response(document.file.name, document.original_filename)
     except FileNotFoundError:
         raise Http404(_("The file of this document is missing.")) from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=document.original_filename or document.file.name.rsplit("/", 1)[-1],
-        content_type=document.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 # --- official PDFs of the counter slips ----------------------------------------------------------------

@@ -16,6 +16,7 @@ from motcua.catalog import selectors as catalog_selectors
 from motcua.catalog.formschema import build_form_class
 from motcua.catalog.models import Field, ProcedureVersion
 from motcua.dossiers import services as dossier_services
+from motcua.dossiers.downloads import uploaded_file_response
 from motcua.dossiers.lifecycle import Status
 from motcua.dossiers.models import DossierDocument
 from motcua.integrations.payments import selectors as fee_selectors
@@ -344,16 +345,11 @@ def document(request: HttpRequest, pk: int) -> HttpResponse:
     doc = DossierDocument.objects.filter(pk=pk, dossier__owner__user=request.user).exclude(file="").first()
     if doc is None:
         raise Http404(_("No such document among yours."))
-    response = FileResponse(
-        default_storage.open(doc.file.name, "rb"),
-        as_attachment=True,
-        filename=doc.original_filename or doc.file.name.rsplit("/", 1)[-1],
-        content_type=doc.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    try:
+        # The name and type are those of the bytes, not the uploader's (dossiers/downloads.py).
+        return uploaded_file_response(doc.file.name, doc.original_filename)
+    except FileNotFoundError:
+        raise Http404(_("No such document among yours.")) from None
 
 
 @citizen_required
