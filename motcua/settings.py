@@ -349,6 +349,12 @@ MOTCUA_IMPORT_MAX_UNPACKED_BYTES = int(os.environ.get("MOTCUA_IMPORT_MAX_UNPACKE
 MOTCUA_IMPORT_MAX_RATIO = int(os.environ.get("MOTCUA_IMPORT_MAX_RATIO", "100"))
 MOTCUA_IMPORT_MAX_ROWS = int(os.environ.get("MOTCUA_IMPORT_MAX_ROWS", "10000"))
 MOTCUA_IMPORT_MAX_COLUMNS = int(os.environ.get("MOTCUA_IMPORT_MAX_COLUMNS", "60"))
+# Form template overrides: each render (the trial at save and every slip) stops past these
+# (motcua/documents/sandbox.py; README, "Form templates").
+MOTCUA_TEMPLATE_RENDER_SECONDS = float(os.environ.get("MOTCUA_TEMPLATE_RENDER_SECONDS", "5"))
+MOTCUA_TEMPLATE_MAX_ITERATIONS = int(os.environ.get("MOTCUA_TEMPLATE_MAX_ITERATIONS", "100000"))
+MOTCUA_TEMPLATE_MAX_OUTPUT_CHARS = int(os.environ.get("MOTCUA_TEMPLATE_MAX_OUTPUT_CHARS", "5000000"))
+MOTCUA_TEMPLATE_MAX_LOOP_DEPTH = int(os.environ.get("MOTCUA_TEMPLATE_MAX_LOOP_DEPTH", "3"))
 # A JSON API body carries a whole dossier's scans in base64 (4/3 of their size) plus the data.
 DATA_UPLOAD_MAX_MEMORY_SIZE = MOTCUA_MAX_DOSSIER_SIZE * 4 // 3 + 1024 * 1024
 
