@@ -204,6 +204,22 @@ class Checker:
             self._problem(response, f"a refusal changed the database: {got}")
         return text
 
+    def unchanged_flash(self, session: "Browser", response: requests.Response) -> str:
+        """A refusal the page shows after a redirect (the staff fee card, the hand-over list): 302, then an
+        error or warning message in Vietnamese on the page it leads to, and nothing in the database."""
+        if response.status_code != 302:
+            self._problem(response, "expected a redirect to the page that shows the refusal")
+            return self.unchanged(response, 302, message="")
+        page = session.follow(response)
+        alerts = re.findall(r'<div class="alert (?:error|warning)"[^>]*><p>(.*?)</p>', page.text, flags=re.S)
+        message = " ".join(unescape(a) for a in alerts)
+        if not VIETNAMESE.search(message):
+            self._problem(response, f"no Vietnamese error message on the next page (alerts: {alerts!r})")
+        got = self.delta()
+        if got:
+            self._problem(response, f"a refusal changed the database: {got}")
+        return message
+
     def changed(self, response: requests.Response, status: int, expected: dict[str, Any]) -> dict[str, Any]:
         """A success: the given status, and exactly the expected changes in the database.
 
