@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from motcua.api import token_views
 from motcua.api.v1 import api
 from motcua.dossiers import views as dossier_views
 
@@ -18,6 +19,7 @@ urlpatterns = [
     path("payments/", include("motcua.integrations.payments.urls")),
     # Staff start here (the desk, the counter or the search); "/" is the citizen portal.
     path("staff/", dossier_views.home, name="home"),
+    path("staff/api-tokens/", token_views.my_tokens, name="my-api-tokens"),  # each staff member's own tokens
     path("accounts/", include("allauth.urls")),  # citizen accounts (django-allauth); staff log in at /staff/login/
     path("", include("motcua.portal.urls")),
 ]

@@ -112,3 +112,51 @@ class TestPasswordExpiry:
         _token, plaintext = services.issue_token(user, "quầy 1")
         expire_password(user, days=1000)
         assert ApiClient(plaintext).get(URL).status_code == 200
+
+
+@pytest.mark.usefixtures("demo")
+class TestMyTokensPage:
+    """Staff without the desk issue and revoke their own tokens at /staff/api-tokens/."""
+
+    PAGE = "/staff/api-tokens/"
+
+    def test_a_clerk_issues_a_token_for_themselves_and_sees_it_once(self):
+        clerk = desk("motcua.lienbao")
+        response = clerk.post(self.PAGE, {"action": "issue", "name": "Máy quét quầy 1", "days": "90"})
+        assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+        (secret,) = TOKEN_RE.findall(response.content.decode())
+        (row,) = ApiToken.objects.all()
+        assert row.user == staff("motcua.lienbao") and row.name == "Máy quét quầy 1"
+        assert timedelta(days=89) < row.expires_at - timezone.now() <= timedelta(days=90)
+        assert ApiClient(secret).get(URL).status_code == 200
+        again = clerk.get(self.PAGE).content.decode()
+        assert secret not in again and row.prefix in again
+
+    def test_bad_input_issues_nothing(self):
+        clerk = desk("motcua.lienbao")
+        for data in ({"name": "", "days": "90"}, {"name": "x", "days": "3650"}, {"name": "x", "days": "٩٠"}):
+            response = clerk.post(self.PAGE, {"action": "issue", **data})
+            assert response.status_code == 422 and 'id="token-errors"' in response.content.decode()
+        assert not ApiToken.objects.exists()
+
+    def test_only_ones_own_tokens_are_listed_and_revoked(self):
+        mine, my_secret = services.issue_token(staff("motcua.lienbao"), "của tôi")
+        theirs, their_secret = services.issue_token(staff("motcua.tamhop"), "của người khác")
+        clerk = desk("motcua.lienbao")
+        html = clerk.get(self.PAGE).content.decode()
+        assert mine.prefix in html and theirs.prefix not in html
+        for token in (theirs, mine):
+            assert clerk.post(self.PAGE, {"action": "revoke", "token": token.pk}).status_code == 302
+        assert ApiClient(my_secret).get(URL).status_code == 401
+        assert ApiClient(their_secret).get(URL).status_code == 200
+        assert clerk.post(self.PAGE, {"action": "revoke", "token": "١"}).status_code == 302  # nothing, no 500
+
+    def test_citizens_and_strangers_get_no_tokens(self):
+        from tests.portal.conftest import make_citizen
+
+        citizen = Client()
+        citizen.force_login(make_citizen("an@example.vn"))
+        assert citizen.post(self.PAGE, {"action": "issue", "name": "x", "days": "30"}).status_code == 403
+        anonymous = Client().get(self.PAGE)
+        assert anonymous.status_code == 302 and anonymous.url.startswith("/staff/login/")
+        assert not ApiToken.objects.exists()
