@@ -37,7 +37,8 @@ def pay(request: HttpRequest, fee_id: int) -> HttpResponse:
             return redirect(url)
         except ValidationError as exc:
             error = " ".join(exc.messages)
-    return render(request, "payments/pay.html", {"fee": fee, "error": error})
+    # A refused attempt (nothing left to pay, an amount the gateway cannot take) is a 422, as on the portal's forms.
+    return render(request, "payments/pay.html", {"fee": fee, "error": error}, status=422 if error else 200)
 
 
 @login_required
