@@ -151,18 +151,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 
 # Two PostgreSQL roles (README "Production", scripts/db-roles.sh): DATABASE_URL names the app's
-# DML-only role; DATABASE_OWNER_URL (same database) the role that owns the schema, used only by
-# `manage.py migrate` and `flush` (motcua/dbroles.py). Give it to the deploy step, not to the servers.
+# DML-only role; DATABASE_OWNER_URL the role that owns the schema, used only by `manage.py migrate`
+# and `flush` (motcua/dbroles.py) — its user, password, host and port; the database is DATABASE_URL's
+# (the test runner renames it). Give it to the deploy step, not to the servers. Ignored on SQLite.
 DATABASE_OWNER = {}
-if _owner_url := os.environ.get("DATABASE_OWNER_URL", "").strip():
+_owner_url = os.environ.get("DATABASE_OWNER_URL", "").strip()
+if _owner_url and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     _owner = dj_database_url.parse(_owner_url)
-    _app = DATABASES["default"]
-    if _owner["ENGINE"] != _app["ENGINE"] or _owner["NAME"] != _app["NAME"]:
+    if _owner["ENGINE"] != DATABASES["default"]["ENGINE"]:
         from django.core.exceptions import ImproperlyConfigured
 
-        raise ImproperlyConfigured("DATABASE_OWNER_URL must name the same database as DATABASE_URL.")
+        raise ImproperlyConfigured("DATABASE_OWNER_URL must be a postgres:// address, like DATABASE_URL.")
     DATABASE_OWNER = {key: _owner[key] for key in ("USER", "PASSWORD", "HOST", "PORT")}
-    DATABASE_APP_ROLE = _app["USER"]  # kept: the test plugin connects as the owner while it migrates
+    DATABASE_APP_ROLE = DATABASES["default"]["USER"]  # kept: the test plugin connects as the owner to migrate
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
