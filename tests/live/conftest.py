@@ -14,7 +14,9 @@ a whole journey through many state changes rather than checking one thing.
 
 import io
 import re
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
@@ -260,6 +262,20 @@ def flashes(html: str) -> str:
 
 def body_text_of(html: str) -> str:
     return unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", " ", html, flags=re.S)))
+
+
+def at_once(*calls) -> list[requests.Response]:
+    """Send requests at the same moment (each from its own thread, behind one barrier), as a double click
+    or two clerks would; the answers in the order of the calls."""
+    start = threading.Barrier(len(calls))
+
+    def run(call):
+        start.wait(timeout=TIMEOUT)
+        return call()
+
+    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
+        futures = [pool.submit(run, call) for call in calls]
+        return [future.result(timeout=TIMEOUT * 2) for future in futures]
 
 
 # --- clients ------------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from motcua.integrations.payments.gateway import signed
 from motcua.integrations.payments.models import FeeRequest, Receipt
 from motcua.workflow.models import Apology, StepRun
 from tests.api.conftest import PDF, b64, extract_payload
-from tests.live.conftest import LIVE, NATIONAL_TOKEN, PAYMENT_SECRET, TIMEOUT, staff
+from tests.live.conftest import LIVE, NATIONAL_TOKEN, PAYMENT_SECRET, TIMEOUT, at_once, staff
 
 pytestmark = LIVE
 
@@ -173,9 +173,16 @@ def test_every_api_state_change_answers_what_it_committed(site):
     got = check.changed(answer, 200, {"events": 2, "new_events": {"step_forwarded": 1, "result_ready": 1}, "steps": 1})
     assert got["status"] == {dossier.pk: (Status.IN_PROCESS, Status.RESULT_READY)}
     assert answer.json()["dossier"]["status"] == Status.RESULT_READY
-    answer = clerk.send_json(url, {"action": "hand_over"})
-    got = check.changed(answer, 200, {"events": 1, "new_events": {"result_returned": 1}})
+    # A double click on "hand over": one is recorded, the other is told someone did it first (409, not 500).
+    twin = site.api("motcua.lienbao")
+    answers = at_once(
+        lambda: clerk.send_json(url, {"action": "hand_over"}), lambda: twin.send_json(url, {"action": "hand_over"})
+    )
+    assert sorted(a.status_code for a in answers) == [200, 409], [(a.status_code, a.text[:300]) for a in answers]
+    done = next(a for a in answers if a.status_code == 200)
+    got = check.changed(done, 200, {"events": 1, "new_events": {"result_returned": 1}})
     assert got["status"] == {dossier.pk: (Status.RESULT_READY, Status.RETURNED)}
+    check.unchanged(next(a for a in answers if a.status_code == 409), 409)
     check.unchanged(clerk.send_json(url, {"action": "hand_over"}), 409)
 
     # --- a second dossier: the fee, paid through the gateway's notice, and its receipt cancelled -----------
@@ -199,6 +206,27 @@ def test_every_api_state_change_answers_what_it_committed(site):
     replay = clerk.send_json("/dossiers", extract_payload(documents=attached()), headers=key)
     check.changed(replay, 201, {})
     assert replay.json()["code"] == first.json()["code"]
+    # Two submits with one key at the same moment (a retry racing the first): one dossier.
+    key = {"Idempotency-Key": f"live-{uuid.uuid4()}"}
+    racing = at_once(
+        lambda: clerk.send_json("/dossiers", extract_payload(documents=attached()), headers=key),
+        lambda: twin.send_json("/dossiers", extract_payload(documents=attached()), headers=key),
+    )
+    assert [a.status_code for a in racing] == [201, 201], [(a.status_code, a.text[:300]) for a in racing]
+    assert racing[0].json()["code"] == racing[1].json()["code"]
+    got = check.changed(
+        racing[0],
+        201,
+        {
+            "dossiers": 1,
+            "events": 3,
+            "new_events": {"received": 1, "processing_started": 1, "step_started": 1},
+            "documents": 1,
+            "runs": 1,
+            "steps": 1,
+            "files": 1,
+        },
+    )
     second = same_as_database(first.json())
     fee_url = f"/payments/dossiers/{second.pk}/fee"
     check.unchanged(other_commune.send_json(fee_url), 404)

@@ -18,7 +18,7 @@ from motcua.dossiers.models import Dossier
 from motcua.integrations.payments.models import FeeRequest, Payment, Receipt
 from motcua.org.models import User
 from tests.api.conftest import PDF, b64
-from tests.live.conftest import LIVE, TIMEOUT, body_text
+from tests.live.conftest import LIVE, TIMEOUT, at_once, body_text
 
 pytestmark = LIVE
 
@@ -127,7 +127,17 @@ def test_every_citizen_form_answers_what_it_committed(site):
     check.unchanged(outsider.form(f"/online/{draft.pk}/", {"action": "receive"}), 404, message="")
     check.unchanged(clerk.form(f"/online/{draft.pk}/", {"action": "nonsense"}), 422)
     check.unchanged(clerk.form(f"/online/{sent[1].pk}/", {"action": "refuse", "reason": ""}), 422)
-    answer = clerk.form(f"/online/{draft.pk}/", {"action": "receive"})
+    # Two clerks of the ward press "receive" at the same moment: one receives it, the other is refused.
+    colleague = site.staff_login("motcua.lienbao")
+    check.mark()
+    both = at_once(
+        lambda: clerk.form(f"/online/{draft.pk}/", {"action": "receive"}),
+        lambda: colleague.form(f"/online/{draft.pk}/", {"action": "receive"}),
+    )
+    assert sorted(a.status_code for a in both)[0] == 302, [(a.status_code, body_text(a)[:300]) for a in both]
+    answer = next(a for a in both if a.status_code == 302)
+    late = next(a for a in both if a is not answer)
+    assert late.status_code in (404, 409, 422), (late.status_code, body_text(late)[:500])
     got = check.changed(
         answer,
         302,
