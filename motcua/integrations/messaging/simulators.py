@@ -89,7 +89,7 @@ class ZaloSimulator(_Base):
         self.access_tokens = {access_token} if access_token else set()
         self.refresh_calls = 0
         self.no_zalo: set[str] = set()
-        self.app_secret = "zalo-secret"
+        self.app_secret = secrets.token_urlsafe(16)  # made per simulator: no secret is fixed in code
 
     def expire_tokens(self) -> None:
         self.access_tokens.clear()

@@ -10,13 +10,14 @@ unpacked as smpplib sends it, 3: Latin-1, 8: UCS-2).
 Knobs a test sets: ``submit_status`` + ``fail_submit_next`` (answer the next n submits with an
 error status), ``drop_next`` (close the connection on the next n submits without an answer),
 ``bind_status`` (refuse every bind with that status). Run it by hand with
-``python -m motcua.integrations.messaging.smpp_simulator --port 2775 --system-id motcua --password secret``.
+``python -m motcua.integrations.messaging.smpp_simulator --port 2775 --system-id motcua [--password …]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import itertools
+import secrets
 import socketserver
 import struct
 import threading
@@ -96,7 +97,7 @@ class _Server(socketserver.ThreadingTCPServer):
 
 class SmppSimulator(ServedInThread):
     def __init__(self, credentials: dict[str, str] | None = None, port: int = 0) -> None:
-        self.credentials = dict(credentials or {"motcua": "secret"})
+        self.credentials = dict(credentials or {"motcua": secrets.token_hex(4)})
         self.port = port
         self.bind_status: int | None = None
         self.submit_status = RSYSERR
@@ -243,10 +244,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="SMPP 3.4 SMSC simulator on 127.0.0.1")
     parser.add_argument("--port", type=int, default=2775)
     parser.add_argument("--system-id", default="motcua")
-    parser.add_argument("--password", default="secret")
+    parser.add_argument("--password", default="", help="8 characters at most; made for this run when left out")
     args = parser.parse_args()
-    sim = SmppSimulator({args.system_id: args.password}, port=args.port).start()
+    password = args.password or secrets.token_hex(4)
+    sim = SmppSimulator({args.system_id: password}, port=args.port).start()
     print(f"SMPP simulator on {sim.address[0]}:{sim.address[1]} (Ctrl-C stops)")
+    print(f"MOTCUA_SMPP_SYSTEM_ID={args.system_id} MOTCUA_SMPP_PASSWORD={password}")
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
