@@ -345,11 +345,11 @@ class Site:
     def browser(self) -> Browser:
         return Browser(self.url)
 
-    def staff_login(self, local: str) -> Browser:
+    def staff_login(self, local: str, password: str = DEMO_PASSWORD) -> Browser:
         """Log in through the staff log-in form, as a person would."""
         session = self.browser()
         session.get("/staff/login/")
-        answer = session.form("/staff/login/", {"username": f"{local}@{DEMO_DOMAIN}", "password": DEMO_PASSWORD})
+        answer = session.form("/staff/login/", {"username": f"{local}@{DEMO_DOMAIN}", "password": password})
         assert answer.status_code == 302, (answer.status_code, body_text(answer)[:2000])
         return session
 

@@ -233,4 +233,25 @@ def test_every_citizen_form_answers_what_it_committed(site):
     dossier.refresh_from_db()
     assert dossier.rating.score == 5 and dossier.rating.comment == "Nhanh, chu đáo"
     check.unchanged(citizen.form(my_page, {"action": "rate", "score": "1"}), 422)
+
+    # --- log out, forget the password, set a new one by the link, log in with it --------------------------
+    assert citizen.form("/accounts/logout/").status_code == 302
+    assert citizen.get("/my/", allow_redirects=False).status_code == 302
+    mail.outbox.clear()
+    stranger = site.browser()
+    stranger.get("/accounts/password/reset/")
+    unknown = stranger.form("/accounts/password/reset/", {"email": "khong-co@example.vn"})
+    assert unknown.status_code == 302 and mail.outbox == []
+    sent = stranger.form("/accounts/password/reset/", {"email": EMAIL})
+    assert sent.status_code == 302 and len(mail.outbox) == 1
+    link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/\S+/)", mail.outbox[0].body).group(1)
+    form = stranger.get(link)
+    action = form.url
+    new = "mat-khau-moi-2027"
+    mismatch = stranger.form(action, {"password1": new, "password2": "khac-han-2027"})
+    assert mismatch.status_code == 200 and "Hai lần nhập mật khẩu phải giống nhau." in body_text(mismatch)
+    assert User.objects.get(email=EMAIL).check_password(PASSWORD)
+    done = stranger.form(action, {"password1": new, "password2": new})
+    assert done.status_code == 302 and User.objects.get(email=EMAIL).check_password(new)
+    site.citizen_login(EMAIL, new)
     check.done()

@@ -274,4 +274,8 @@ def test_every_staff_form_answers_what_it_committed(site):
     assert answer.status_code == 302, answer.status_code
     assert staff("motcua.lienbao").check_password(new)
     check.changed(answer, 302, {})
+    assert clerk.get("/counter/", allow_redirects=False).status_code == 200  # still logged in after the change
+    assert clerk.form("/staff/logout/").status_code == 302
+    assert clerk.get("/counter/", allow_redirects=False).status_code == 302  # to the log-in page
+    site.staff_login("motcua.lienbao", new)
     check.done()
