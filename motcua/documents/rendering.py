@@ -93,7 +93,17 @@ def load_template(template: str | Template) -> Template:
 
 
 def render_html(template: str | Template, context: dict[str, Any]) -> str:
-    return sandbox.render(load_template(template), context)
+    """Fill in ``template``. An override that goes over the sandbox's limits with this data (it passed
+    them with the sample dossier) gives way to the default form, so the document is still issued."""
+    compiled = load_template(template)
+    try:
+        return sandbox.render(compiled, context)
+    except sandbox.RenderLimitExceeded as exc:
+        fallback = getattr(compiled, "fallback", None)
+        if not fallback:
+            raise
+        logger.warning("A template override went over the render limits (%s); the default form was used", exc)
+        return sandbox.render(load_template(fallback), context)
 
 
 def render_pdf(template: str | Template, context: dict[str, Any], *, pdf_a: bool = False) -> bytes:

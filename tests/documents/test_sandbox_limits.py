@@ -139,3 +139,14 @@ def test_ordinary_markup_with_variables_is_still_accepted(admin, org):
         + TAIL
     )
     assert save(admin, org, body).pk
+
+
+def test_an_override_over_the_limits_with_real_data_gives_way_to_the_default_form(admin, org, settings):
+    from motcua.documents import rendering, selectors
+
+    override = save(admin, org, HEAD + '{% for c in "' + "x" * 500 + '" %}.{% endfor %}MẪU RIÊNG' + TAIL)
+    sample = context.sample_context("receipt")
+    assert "MẪU RIÊNG" in rendering.render_html(selectors.compiled_template(override), sample)
+    settings.MOTCUA_TEMPLATE_MAX_ITERATIONS = 300
+    html = rendering.render_html(selectors.compiled_template(override), sample)
+    assert "MẪU RIÊNG" not in html and sample["dossier"]["code"] in html
