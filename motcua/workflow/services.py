@@ -37,7 +37,7 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from motcua import sequences
+from motcua import inputs, sequences
 from motcua.catalog.models import ProcedureVersion
 from motcua.dossiers import services as dossier_services
 from motcua.dossiers import uploads
@@ -45,7 +45,8 @@ from motcua.dossiers.lifecycle import Status
 from motcua.dossiers.models import Dossier, DossierEvent
 from motcua.org import selectors as org_selectors
 from motcua.org.models import AdministrativeUnit, Agency, Department, Role, User
-from motcua.text import normalize
+from motcua.text import BadText
+from motcua.text import clean as clean_text
 from motcua.workflow import conditions, definitions, graph, messages
 from motcua.workflow.graph import Definition, Holder, StepDef, TransitionDef
 from motcua.workflow.models import (
@@ -750,8 +751,16 @@ def _not_holder(step_run: StepRun) -> PermissionDenied:
     )
 
 
+def _checked(field: str, value: Any) -> str:
+    """NFC text without control characters or lone surrogates (PostgreSQL refuses NUL): ValidationError if not."""
+    try:
+        return clean_text(value or "")
+    except BadText as error:
+        raise ValidationError({field: [inputs.message(error)]}) from None
+
+
 def _clean_comment(comment: Any) -> str:
-    text = normalize(str(comment or ""))
+    text = _checked("comment", comment)
     if len(text) > MAX_COMMENT:
         raise ValidationError(
             {"comment": [_("The comment is too long (at most %(max)s characters).") % {"max": MAX_COMMENT}]}
@@ -1416,7 +1425,7 @@ def reassign(
                 "step": row.step_key,
                 "from": previous,
                 "to": to_user.pk if to_user else None,
-                "reason": normalize(reason),
+                "reason": _checked("reason", reason),
             },
             role=dossier_services._role_of(by, Role.UNIT_ADMIN, Role.LEADER, Role.SYSTEM_ADMIN),
         )
@@ -1673,7 +1682,7 @@ def record_apology(
     from motcua.workflow.models import Apology
 
     moment = _now(now)
-    text = normalize(str(reason or ""))
+    text = _checked("reason", reason)
     with transaction.atomic():
         locked = _lock(dossier)
         if not (

@@ -197,6 +197,9 @@ def test_the_search_page_answers_400_with_the_message(clerk_browser, params):
         ("get", "/reports/", {"unit": "²"}),
         ("get", "/reports/", {"unit": "9" * 40}),
         ("post", "/counter/seat/", {"counter": "²"}),
+        ("get", "/dossiers/", {"page": "9" * 40}),
+        ("get", "/dossiers/", {"page": "²"}),
+        ("get", "/inbox/", {"page": "9" * 40}),
     ],
 )
 def test_query_strings_never_answer_500(clerk_browser, method, url, params):

@@ -126,3 +126,22 @@ def test_a_consultation_answer(committed):
     assert answered.current is not None and answered.current.step_key == "y-kien"
     assert _actions(dossier).count("consultation_answered") == 1
     assert StepRun.objects.get(pk=answered.finished.pk).finished_at is not None
+
+
+def test_a_comment_with_a_nul_is_refused_not_a_500(committed):
+    from django.core.exceptions import ValidationError
+
+    dossier = _receive(committed)
+    before = _actions(dossier)
+    for call in (
+        lambda: services.act(dossier, user=staff("chuyenvien.lienbao"), action="len-huyen", comment="Đã\x00 xem"),
+        lambda: services.request_supplement(dossier, user=staff("motcua.lienbao"), reason="Thiếu\ud800"),
+    ):
+        try:
+            call()
+        except ValidationError as refused:
+            assert set(refused.message_dict) <= {"comment", "reason"}
+        else:
+            raise AssertionError("accepted")
+    assert _actions(dossier) == before
+    assert Dossier.objects.get(pk=dossier.pk).status == Status.IN_PROCESS
