@@ -72,8 +72,9 @@ def truncatable_tables() -> list[str]:
     return [model._meta.db_table for model in SUMMARY_TABLES]
 
 
-def grant_statements(role: str, database: str, quote) -> list[str]:
-    """What the app's role may do, run by the owner (``quote`` quotes an identifier)."""
+def grant_statements(role: str, database: str, quote, truncatable: list[str] | None = None) -> list[str]:
+    """What the app's role may do, run by the owner (``quote`` quotes an identifier); ``truncatable``: the
+    summary tables that exist now (all of them by default)."""
     r = quote(role)
     return [
         f"GRANT CONNECT, TEMPORARY ON DATABASE {quote(database)} TO {r}",
@@ -85,7 +86,10 @@ def grant_statements(role: str, database: str, quote) -> list[str]:
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {r}",
         # Nothing that only the owner should do.
         f"REVOKE TRUNCATE, REFERENCES, TRIGGER ON ALL TABLES IN SCHEMA public FROM {r}",
-        *(f"GRANT TRUNCATE ON {quote(table)} TO {r}" for table in truncatable_tables()),
+        *(
+            f"GRANT TRUNCATE ON {quote(table)} TO {r}"
+            for table in (truncatable_tables() if truncatable is None else truncatable)
+        ),
     ]
 
 
@@ -118,7 +122,9 @@ def grant_app(alias: str = "default", role: str | None = None) -> list[str]:
         user, database = cursor.fetchone()
         if user == role:
             return []  # one role for everything: nothing to grant to oneself
-        statements = [*grant_statements(role, database, conn.ops.quote_name), LOCK_EVENT_LOG]
+        present = set(conn.introspection.table_names(cursor))
+        summaries = [table for table in truncatable_tables() if table in present]  # a migration may be partial
+        statements = [*grant_statements(role, database, conn.ops.quote_name, summaries), LOCK_EVENT_LOG]
         for statement in statements:
             cursor.execute(statement)
     return statements

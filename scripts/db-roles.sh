@@ -84,8 +84,8 @@ SELECT format('ALTER ROUTINE %s OWNER TO %I', p.oid::regprocedure, :'owner')
   FROM pg_proc p WHERE p.pronamespace = 'public'::regnamespace AND pg_get_userbyid(p.proowner) <> :'owner'
 \gexec
 -- Whatever the app role held before this (ownership, TRUNCATE, TRIGGER…) is taken back; migrate grants the rest.
-REVOKE ALL ON ALL TABLES IN SCHEMA public FROM :"app";
-REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM :"app";
+REVOKE ALL ON ALL TABLES IN SCHEMA public FROM :"app", PUBLIC;
+REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM :"app", PUBLIC;
 SQL
 
 url() {  # url ROLE PASSWORD
