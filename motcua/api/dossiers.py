@@ -15,7 +15,8 @@ Documents name their component by the ``order`` the procedure's detail shows
 import base64
 import binascii
 from datetime import date, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
@@ -25,13 +26,15 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema
 from ninja import Status as Answer
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
 from pydantic import BaseModel, ConfigDict
 
 from motcua import inputs
+from motcua.api import params
 from motcua.api import selectors as api_selectors
 from motcua.api.auth import token_auth
-from motcua.api.errors import ApiError, validation_detail
+from motcua.api.errors import AUTHENTICATED, BODY, COMMON, CONFLICT, NOT_FOUND, ApiError, answers, validation_detail
+from motcua.api.pagination import Pages
 from motcua.dossiers import lifecycle, selectors, services
 from motcua.dossiers.lifecycle import Status
 from motcua.dossiers.models import Dossier, DossierDocument, DossierEvent
@@ -40,6 +43,10 @@ from motcua.text import clean as clean_text
 from motcua.workflow import services as workflow_services
 
 router = Router(auth=token_auth)
+#: The counter's three outcomes: a body checked by the services (422), a role that cannot receive (403).
+AT_THE_COUNTER = (COMMON, AUTHENTICATED, BODY)
+#: Every operation on one dossier: the caller's token, the dossier by its code (404 unknown or not yours).
+ON_A_DOSSIER = (COMMON, AUTHENTICATED, NOT_FOUND)
 
 
 # --- input -----------------------------------------------------------------------------------------
@@ -99,19 +106,47 @@ class RefusalIn(Schema):
 
 
 class ReasonIn(Schema):
-    reason: str = ""
+    # Declared for the OpenAPI; the dossier services check it (blank, control characters) in their words.
+    reason: Annotated[str, params.declared({"type": "string", "pattern": params.REASON})] = Field(
+        description="Why (mandatory): free text, not blank."
+    )
+
+
+#: The counter's idempotency key as ``services.receive_at_counter`` takes it (empty: none).
+IDEMPOTENCY_KEY = params.register_message(
+    r"^([\x21-\x7e]{1,100})?$",
+    lambda value: _("The idempotency key is 1 to 100 visible ASCII characters, e.g. a UUID."),
+)
+Timeliness = StrEnum("Timeliness", {value: value for value in selectors.TIMELINESS_VALUES})
+#: Filters that may be left empty ("code=" is no filter): the value's pattern, or nothing.
+CODE_FILTER = params.register_message(
+    r"^[A-Za-z0-9._-]{0,50}$", lambda value: params.pattern_message(params.DOSSIER_CODE, value) or ""
+)
+PROCEDURE_FILTER = params.register_message(
+    f"^({params.PROCEDURE_CODE[1:-1]})?$", lambda value: params.pattern_message(params.PROCEDURE_CODE, value) or ""
+)
+ID_NUMBER_FILTER = params.register_message(
+    r"^[0-9 -]{0,20}$", lambda value: _("“%(value)s” is not an ID number or tax code.") % {"value": value}
+)
+PHONE_FILTER = params.register_message(
+    r"^[+]?[0-9 .()-]{0,20}$", lambda value: _("“%(value)s” is not a phone number.") % {"value": value}
+)
 
 
 class Filters(Schema):
-    q: str | None = Field(None, description="Words of the applicant's name, the code, ID number or phone.")
-    code: str | None = None
-    id_number: str | None = None
-    phone: str | None = None
-    procedure: str | None = Field(None, description="Procedure code.")
-    status: list[str] | None = Field(None, description="One or more statuses (repeat the parameter).")
-    received_from: str | None = Field(None, description="First local day of receipt, YYYY-MM-DD (inclusive).")
-    received_to: str | None = Field(None, description="Last local day of receipt, YYYY-MM-DD (inclusive).")
-    timeliness: str | None = Field(None, description="early, on_time, late, within_time or overdue.")
+    q: params.text(200) | None = Field(None, description="Words of the applicant's name, the code, ID number or phone.")
+    code: params.text(50, CODE_FILTER) | None = Field(None, description="The dossier code, exactly.")
+    id_number: params.text(20, ID_NUMBER_FILTER) | None = Field(None, description="CCCD or tax code, exactly.")
+    phone: params.text(20, PHONE_FILTER) | None = Field(None, description="Phone number, 0912345678 or +84912345678.")
+    procedure: params.text(22, PROCEDURE_FILTER) | None = Field(None, description="Procedure code.")
+    status: list[Status] | None = Field(None, description="One or more statuses (repeat the parameter).")
+    received_from: params.Day | None = Field(
+        None, description="First local day of receipt, YYYY-MM-DD or dd/mm/yyyy, 1900–2199 (inclusive)."
+    )
+    received_to: params.Day | None = Field(
+        None, description="Last local day of receipt, YYYY-MM-DD or dd/mm/yyyy, 1900–2199 (inclusive)."
+    )
+    timeliness: Timeliness | None = Field(None, description="early, on_time, late, within_time or overdue.")
 
 
 # --- output ----------------------------------------------------------------------------------------
@@ -432,13 +467,14 @@ def _documents(payload: ReceiveIn) -> list[dict]:
 # --- endpoints -------------------------------------------------------------------------------------
 
 
-@router.post("", response={201: DossierOut}, summary="Receive a dossier at the counter")
+@router.post("", response=answers({201: DossierOut}, *AT_THE_COUNTER), summary="Receive a dossier at the counter")
 def receive(
     request: HttpRequest,
     payload: ReceiveIn,
     idempotency_key: str | None = Header(
         None,
         alias="Idempotency-Key",
+        pattern=IDEMPOTENCY_KEY,
         description="Optional, 1-100 visible ASCII characters (a UUID): a repeat of the request with the same "
         "key by the same clerk answers the dossier the first one received (201, same code) and receives nothing "
         "new, also when both arrive at once.",
@@ -459,7 +495,11 @@ def receive(
     return Answer(201, _detail(request.user, dossier))
 
 
-@router.post("/guidance", response={201: CounterRecordOut}, summary="Record guidance for an incomplete dossier")
+@router.post(
+    "/guidance",
+    response=answers({201: CounterRecordOut}, *AT_THE_COUNTER),
+    summary="Record guidance for an incomplete dossier",
+)
 def guidance(request: HttpRequest, payload: GuidanceIn):
     """Mẫu 02 at the counter: the dossier is returned for completion; no code, no clock."""
     dossier = services.return_for_completion(
@@ -474,7 +514,9 @@ def guidance(request: HttpRequest, payload: GuidanceIn):
     return Answer(201, _counter_record(dossier, event.data.get("missing", []), event.data.get("reason", "")))
 
 
-@router.post("/refusals", response={201: CounterRecordOut}, summary="Record a refusal to receive")
+@router.post(
+    "/refusals", response=answers({201: CounterRecordOut}, *AT_THE_COUNTER), summary="Record a refusal to receive"
+)
 def refusal(request: HttpRequest, payload: RefusalIn):
     """Mẫu 03 at the counter: the reason is mandatory; no code, no clock."""
     dossier = services.refuse(
@@ -516,21 +558,12 @@ def _filter_text(value: str | None, field: str) -> str | None:
         raise ApiError(message, status=422, errors=[{"field": field, "message": message}]) from None
 
 
-@router.get("", response=list[DossierItem], summary="Search dossiers")
-@paginate(PageNumberPagination)
+@router.get("", response=answers({200: list[DossierItem]}, COMMON, AUTHENTICATED), summary="Search dossiers")
+@paginate(Pages)
 def search(request: HttpRequest, filters: Query[Filters]):
     """Dossiers the caller may see that match every filter, newest receipt first."""
-    statuses = [s for s in (filters.status or []) if s]
-    unknown = [s for s in statuses if s not in Status.values]
-    if unknown:
-        message = _("Unknown status “%(status)s”.") % {"status": unknown[0]}
-        raise ApiError(message, status=422, errors=[{"field": "status", "message": message}])
-    if filters.timeliness and filters.timeliness not in selectors.TIMELINESS_VALUES:
-        message = _("Unknown timeliness “%(value)s”: use %(values)s.") % {
-            "value": filters.timeliness,
-            "values": ", ".join(selectors.TIMELINESS_VALUES),
-        }
-        raise ApiError(message, status=422, errors=[{"field": "timeliness", "message": message}])
+    # Statuses and timeliness are enums of the schema: an unknown value is its 422 already.
+    statuses = [str(status.value) for status in filters.status or []]
     dossiers = selectors.search_dossiers(
         request.user,
         q=_filter_text(filters.q, "q"),
@@ -541,7 +574,7 @@ def search(request: HttpRequest, filters: Query[Filters]):
         status=statuses or None,
         received_from=_day(filters.received_from, "received_from"),
         received_to=_day(filters.received_to, "received_to"),
-        timeliness=filters.timeliness or None,
+        timeliness=filters.timeliness.value if filters.timeliness else None,
         coded_only=True,  # guidance/refusal records have no code: they are not dossiers (see DossierItem)
     )
     if "timeliness_now" not in dossiers.query.annotations:
@@ -549,13 +582,19 @@ def search(request: HttpRequest, filters: Query[Filters]):
     return dossiers
 
 
-@router.get("/{code}", response=DossierOut, summary="One dossier with its documents and timeline")
-def detail(request: HttpRequest, code: str):
+@router.get(
+    "/{code}", response=answers({200: DossierOut}, *ON_A_DOSSIER), summary="One dossier with its documents and timeline"
+)
+def detail(request: HttpRequest, code: params.DossierCode):
     return _detail(request.user, _visible(request, code))
 
 
-@router.post("/{code}/supplement-request", response=DossierOut, summary="Ask the applicant for a supplement")
-def supplement_request(request: HttpRequest, code: str, payload: ReasonIn):
+@router.post(
+    "/{code}/supplement-request",
+    response=answers({200: DossierOut}, *ON_A_DOSSIER, BODY, CONFLICT),
+    summary="Ask the applicant for a supplement",
+)
+def supplement_request(request: HttpRequest, code: params.DossierCode, payload: ReasonIn):
     """The clock pauses until the supplement arrives (with the workflow's step clocks, when it has one)."""
     dossier = _visible(request, code)
     # Other statuses fall through to the dossier service, which answers the lifecycle's own 409.
@@ -573,8 +612,12 @@ def supplement_request(request: HttpRequest, code: str, payload: ReasonIn):
     return _detail(request.user, dossier)
 
 
-@router.post("/{code}/supplement-received", response=DossierOut, summary="The supplement arrived")
-def supplement_received(request: HttpRequest, code: str):
+@router.post(
+    "/{code}/supplement-received",
+    response=answers({200: DossierOut}, *ON_A_DOSSIER, CONFLICT),
+    summary="The supplement arrived",
+)
+def supplement_received(request: HttpRequest, code: params.DossierCode):
     """The clock resumes and the due moment moves by the paused working time (the steps' too)."""
     dossier = _visible(request, code)
     if dossier.status == Status.WAITING_FOR_SUPPLEMENT and workflow_services.has_run(dossier):
@@ -600,7 +643,11 @@ def _through_workflow(caller, service, dossier: Dossier, **kwargs) -> None:
     dossier.refresh_from_db()
 
 
-@router.post("/{code}/withdraw", response=DossierOut, summary="The applicant withdraws the dossier")
-def withdraw(request: HttpRequest, code: str, payload: ReasonIn):
+@router.post(
+    "/{code}/withdraw",
+    response=answers({200: DossierOut}, *ON_A_DOSSIER, BODY, CONFLICT),
+    summary="The applicant withdraws the dossier",
+)
+def withdraw(request: HttpRequest, code: params.DossierCode, payload: ReasonIn):
     dossier = services.withdraw(_visible(request, code), actor=request.user, reason=payload.reason, ip=_ip(request))
     return _detail(request.user, dossier)

@@ -4,18 +4,27 @@ No authentication: the catalogue is public information (the portal and partners 
 Endpoints stay thin; queries are ``motcua.catalog.selectors``.
 """
 
+import re
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import PageNumberPagination, paginate
+from ninja.pagination import paginate
+from pydantic import WithJsonSchema
 
-from motcua.api.errors import ApiError
+from motcua.api import params
+from motcua.api.errors import COMMON, NOT_FOUND, ApiError, answers
+from motcua.api.pagination import Pages
 from motcua.catalog import codes, messages, selectors
 from motcua.catalog.models import ProcedureVersion
 
 router = Router()
+#: An agency code, or nothing (no filter).
+AGENCY_OR_EMPTY = params.register_message(
+    f"^({params.AGENCY_CODE[1:-1]})?$", lambda value: params.pattern_message(params.AGENCY_CODE, value) or ""
+)
 
 
 class OnlineLevel(StrEnum):
@@ -25,10 +34,16 @@ class OnlineLevel(StrEnum):
 
 
 class Filters(Schema):
-    q: str | None = Field(None, description="Words of the name or the code; diacritics and case are ignored.")
-    field: str | None = Field(None, description="Code of the field of activity.")
-    level: str | None = Field(None, description="Administrative level code: national, province, district, commune.")
-    agency: str | None = Field(None, description="Identification code of an implementing agency, e.g. 000.00.24.H62.")
+    q: params.text(200) | None = Field(
+        None, description="Words of the name or the code; diacritics and case are ignored."
+    )
+    field: params.text(50, params.CATALOGUE_CODE) | None = Field(None, description="Code of the field of activity.")
+    level: params.text(50, params.CATALOGUE_CODE) | None = Field(
+        None, description="Administrative level code: national, province, district, commune."
+    )
+    agency: params.text(13, AGENCY_OR_EMPTY) | None = Field(
+        None, description="Identification code of an implementing agency, e.g. 000.00.24.H62."
+    )
     online_level: OnlineLevel | None = Field(None, description="full (toàn trình), partial (một phần) or none.")
 
 
@@ -134,8 +149,8 @@ def _local_code(version: ProcedureVersion) -> str | None:
     return version.local_code()
 
 
-@router.get("", response=list[ProcedureItem], summary="List and search procedures")
-@paginate(PageNumberPagination)
+@router.get("", response=answers({200: list[ProcedureItem]}, COMMON), summary="List and search procedures")
+@paginate(Pages)
 def list_procedures(request: HttpRequest, filters: Query[Filters]):
     return selectors.search_procedures(
         q=filters.q,
@@ -148,12 +163,17 @@ def list_procedures(request: HttpRequest, filters: Query[Filters]):
 
 @router.get(
     "/{code}",
-    response=ProcedureDetail,
+    response=answers({200: ProcedureDetail}, (400,), NOT_FOUND),
     summary="One procedure's current version",
-    description="`code` is the national code (1.001193) or the province's local form (1.001193.000.00.00.H62).",
+    description="`code` is the national code (1.001193) or the province's local form (1.001193.000.00.00.H62); "
+    "another form is answered 400, an unknown code 404.",
 )
-def get_procedure(request: HttpRequest, code: str):
-    if codes.national_code(code) is None:
+def get_procedure(
+    request: HttpRequest,
+    code: Annotated[str, WithJsonSchema({"type": "string", "pattern": params.PROCEDURE_CODE})],
+):
+    # The pattern is checked here, not by the schema's validation, to answer 400 with the catalogue's words.
+    if not re.fullmatch(params.PROCEDURE_CODE, code) or codes.national_code(code) is None:
         raise ApiError(
             str(messages.NOT_A_PROCEDURE_CODE) % {"code": code},
             status=400,

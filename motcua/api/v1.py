@@ -33,7 +33,40 @@ class UnicodeJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+class MotcuaAPI(NinjaAPI):
+    """The API: readable validation errors, and an OpenAPI document that says what the server accepts."""
+
+    def validation_error_from_error_contexts(self, error_contexts: list):
+        return errors.keep_values(super().validation_error_from_error_contexts(error_contexts), error_contexts)
+
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> dict:
+        schema = super().get_openapi_schema(*args, **kwargs)
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                for parameter in operation.get("parameters", []):
+                    _absent_not_null(parameter)
+        return schema
+
+
+def _absent_not_null(parameter: dict) -> None:
+    """An optional parameter is left out, never "null": drop pydantic's ``{"type": "null"}`` choice."""
+    if parameter.get("in") not in ("query", "header"):
+        return
+    schema = parameter.get("schema", {})
+    choices = schema.get("anyOf")
+    if not choices or {"type": "null"} not in choices:
+        return
+    rest = [choice for choice in choices if choice != {"type": "null"}]
+    del schema["anyOf"]
+    if len(rest) == 1:
+        schema.update(rest[0])
+    else:
+        schema["anyOf"] = rest
+    if schema.get("default", ...) is None:
+        del schema["default"]
+
+
+api = MotcuaAPI(
     renderer=UnicodeJSONRenderer(),
     title="Một cửa API",
     version="1",

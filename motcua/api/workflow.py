@@ -15,6 +15,8 @@ condition not met, bad file).
 """
 
 from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -22,15 +24,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema
 from ninja import Status as Answer
+from pydantic import StringConstraints
 
+from motcua.api import params
 from motcua.api.auth import token_auth
-from motcua.api.errors import ApiError
+from motcua.api.errors import AUTHENTICATED, BODY, COMMON, CONFLICT, NOT_FOUND, ApiError, answers
 from motcua.dossiers.models import Dossier
 from motcua.workflow import selectors, services
 from motcua.workflow.models import StepRun, WorkflowRun
 
 router = Router(auth=token_auth)
-MAX_PAGE_SIZE = 100
+MAX_PAGE_SIZE = params.MAX_PAGE_SIZE
+#: Every operation on one dossier: the caller's token, the dossier by its code.
+ON_A_DOSSIER = (COMMON, AUTHENTICATED, NOT_FOUND)
 
 
 class CodeName(Schema):
@@ -95,25 +101,30 @@ class InboxPage(Schema):
     items: list[InboxItem]
 
 
+class InboxFilter(StrEnum):
+    due_soon = "due_soon"
+    overdue = "overdue"
+
+
 class InboxQuery(Schema):
-    filter: str | None = Field(None, description="due_soon or overdue.")
-    page: int = Field(1, ge=1)
+    filter: InboxFilter | None = Field(None, description="due_soon or overdue.")
+    page: int = Field(1, ge=1, le=params.MAX_PAGE, description=f"1 to {params.MAX_PAGE}; after the last, no items.")
     page_size: int = Field(20, ge=1, le=MAX_PAGE_SIZE)
 
 
 class AttachmentIn(Schema):
-    name: str = ""
+    name: params.text(255) = ""
     content_base64: str
-    kind: str = "other"
+    kind: params.text(50) = "other"
 
 
 class TransitionIn(Schema):
-    action: str = Field(
+    action: params.text(100) = Field(
         ..., description="A transition key of the workflow, or claim, answer, hand_over, supplement_received."
     )
-    comment: str = ""
+    comment: params.text(5000, params.TEXT) = ""
     attachments: list[AttachmentIn] = []
-    step_run: int | None = Field(
+    step_run: params.RowId | None = Field(
         None, description="The step run the caller saw; if someone else finished it meanwhile the answer is 409."
     )
 
@@ -210,16 +221,10 @@ def _visible(request: HttpRequest, code: str) -> Dossier:
     return dossier
 
 
-@router.get("/inbox", response=InboxPage, summary="My inbox")
+@router.get("/inbox", response=answers({200: InboxPage}, COMMON, AUTHENTICATED), summary="My inbox")
 def inbox(request: HttpRequest, query: Query[InboxQuery]):
-    if query.filter and query.filter not in selectors.FILTERS:
-        raise ApiError(
-            _("Unknown filter “%(value)s”: use due_soon or overdue.") % {"value": query.filter},
-            status=422,
-            errors=[{"field": "filter", "message": _("Use due_soon or overdue.")}],
-        )
     now = timezone.now()
-    rows = selectors.inbox(request.user, query.filter, now)
+    rows = selectors.inbox(request.user, query.filter.value if query.filter else None, now)
     start = (query.page - 1) * query.page_size
     page = list(rows[start : start + query.page_size])
     limit = selectors.due_soon_threshold(request.user, now)
@@ -237,8 +242,12 @@ def inbox(request: HttpRequest, query: Query[InboxQuery]):
     }
 
 
-@router.post("/dossiers/{code}/transitions", response=MoveOut, summary="Act on a dossier")
-def transition(request: HttpRequest, code: str, payload: TransitionIn):
+@router.post(
+    "/dossiers/{code}/transitions",
+    response=answers({200: MoveOut}, *ON_A_DOSSIER, BODY, CONFLICT),
+    summary="Act on a dossier",
+)
+def transition(request: HttpRequest, payload: TransitionIn, code: params.DossierCode):
     dossier = _visible(request, code)
     try:
         services.act(
@@ -274,8 +283,8 @@ def transition(request: HttpRequest, code: str, payload: TransitionIn):
     }
 
 
-@router.get("/dossiers/{code}/steps", response=SheetOut, summary="Process control sheet")
-def steps(request: HttpRequest, code: str):
+@router.get("/dossiers/{code}/steps", response=answers({200: SheetOut}, *ON_A_DOSSIER), summary="Process control sheet")
+def steps(request: HttpRequest, code: params.DossierCode):
     dossier = _visible(request, code)
     now = timezone.now()
     rows = list(selectors.steps_of(request.user, dossier))
@@ -316,8 +325,10 @@ def steps(request: HttpRequest, code: str):
 
 
 class ApologyIn(Schema):
-    reason: str = Field("", description="Why the dossier will be late (required).")
-    new_due_at: datetime | None = Field(None, description="The new appointment, ISO 8601 with its offset.")
+    reason: params.text(2000, params.TEXT) = Field("", description="Why the dossier will be late (required).")
+    new_due_at: Annotated[str, StringConstraints(pattern=params.AWARE_MOMENT)] | None = Field(
+        None, description="The new appointment, ISO 8601 with its offset, in the years 1901–2100."
+    )
 
 
 class ApologyOut(Schema):
@@ -330,13 +341,19 @@ class ApologyOut(Schema):
     recorded_by: Person
 
 
-@router.post("/dossiers/{code}/apology", response={201: ApologyOut}, summary="Record the apology letter")
-def apology(request: HttpRequest, code: str, payload: ApologyIn):
+@router.post(
+    "/dossiers/{code}/apology",
+    response=answers({201: ApologyOut}, *ON_A_DOSSIER, BODY, CONFLICT),
+    summary="Record the apology letter",
+)
+def apology(request: HttpRequest, payload: ApologyIn, code: params.DossierCode):
     """A leader of the competent agency records the reason and the new appointment of a late dossier."""
     dossier = _visible(request, code)
     try:
+        # The pattern admits only real moments of the calendar's years, with their offset.
+        new_due = datetime.fromisoformat(payload.new_due_at) if payload.new_due_at else None
         row = services.record_apology(
-            dossier, request.user, payload.reason, payload.new_due_at, ip=request.META.get("REMOTE_ADDR")
+            dossier, request.user, payload.reason, new_due, ip=request.META.get("REMOTE_ADDR")
         )
     except services.WorkflowConflict as exc:
         raise ApiError(str(exc), status=409) from None
