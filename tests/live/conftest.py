@@ -17,7 +17,7 @@ import re
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -104,7 +104,6 @@ class State:
     fee_statuses: dict[int, str]
     receipt_statuses: dict[int, str]
     files: int
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def state(media: Path) -> State:
@@ -253,15 +252,6 @@ def body_text(response: requests.Response) -> str:
         text = re.sub(r"<script.*?</script>", " ", response.text, flags=re.S)
         return unescape(re.sub(r"<[^>]+>", " ", text))
     return ""
-
-
-def flashes(html: str) -> str:
-    """The messages (Django's messages framework, errors next to fields) on a page, as text."""
-    return body_text_of(html)
-
-
-def body_text_of(html: str) -> str:
-    return unescape(re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", " ", html, flags=re.S)))
 
 
 def at_once(*calls) -> list[requests.Response]:
