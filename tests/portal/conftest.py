@@ -51,9 +51,13 @@ def online_birth(org) -> Proc:  # noqa: F811
 
 
 @pytest.fixture(autouse=True)
-def _clear_cache():
+def _clear_cache(django_db_setup, django_db_blocker):
+    # The cache is a database table (settings.CACHES), in the test database: emptied around each test,
+    # outside its transaction (this runs before and after the "db" fixture's).
     from django.core.cache import cache
 
-    cache.clear()
+    with django_db_blocker.unblock():
+        cache.clear()
     yield
-    cache.clear()
+    with django_db_blocker.unblock():
+        cache.clear()
