@@ -5,13 +5,16 @@ Liên Bảo ward's one-stop clerk logs in, chooses a counter, receives dossiers 
 clerk move the dossier through its workflow from the dossier page's actions form (supplement asked and
 received, a reassignment, the draft attached); the clerk hands the result over; fees are requested,
 cancelled and collected at the counter on the dossier page; a leader asks for a report export; the
-clerk changes their password. After each answer the database is read back (tests/live/conftest.py).
+clerk issues and revokes an API token of their own, changes their password and logs out. After each
+answer the database is read back (tests/live/conftest.py).
 """
 
 import re
 
 from django.utils import translation
 
+from motcua.api import services as token_services
+from motcua.api.models import ApiToken
 from motcua.dossiers.lifecycle import Status
 from motcua.dossiers.models import Dossier
 from motcua.integrations.payments.models import FeeRequest, Receipt
@@ -20,7 +23,7 @@ from motcua.org.models import Counter
 from motcua.reports.models import ReportExport
 from motcua.workflow.models import StepRun
 from tests.dossiers.conftest import PDF
-from tests.live.conftest import LIVE, body_text, staff
+from tests.live.conftest import LIVE, Api, body_text, staff
 
 pytestmark = LIVE
 
@@ -262,6 +265,29 @@ def test_every_staff_form_answers_what_it_committed(site):
     book = clerk.get("/dossiers/tracking-book/?format=xlsx")
     check.changed(book, 200, {})
     assert "spreadsheet" in book.headers["Content-Type"]
+
+    # --- my API tokens: issued for oneself (the secret shown once), revoked; another's cannot be touched ----
+    mine = ApiToken.objects.filter(user=staff("motcua.lienbao"))
+    count = mine.count()
+    assert clerk.get("/staff/api-tokens/").status_code == 200
+    check.unchanged(clerk.form("/staff/api-tokens/", {"action": "issue", "name": "  ", "days": "90"}), 422)
+    check.unchanged(clerk.form("/staff/api-tokens/", {"action": "issue", "name": "Quầy 1", "days": "9999"}), 422)
+    assert mine.count() == count
+    issued = clerk.form("/staff/api-tokens/", {"action": "issue", "name": "Máy quét quầy 1", "days": "30"})
+    assert issued.status_code == 200 and mine.count() == count + 1
+    plaintext = re.search(r"mc_[A-Za-z0-9_-]{20,}", issued.text).group(0)
+    token = mine.get(prefix=plaintext[: len(mine.latest("created_at").prefix)])
+    assert token.name == "Máy quét quầy 1" and token.revoked_at is None
+    own_api = Api(site.url, plaintext)
+    assert own_api.read("/dossiers").status_code == 200
+    theirs, _secret = token_services.issue_token(staff("lanhdao.lienbao"), "của lãnh đạo")
+    assert clerk.form("/staff/api-tokens/", {"action": "revoke", "token": str(theirs.pk)}).status_code == 302
+    theirs.refresh_from_db()
+    assert theirs.revoked_at is None
+    assert clerk.form("/staff/api-tokens/", {"action": "revoke", "token": str(token.pk)}).status_code == 302
+    token.refresh_from_db()
+    assert token.revoked_at is not None and own_api.read("/dossiers").status_code == 401
+    check.mark()
 
     # --- the clerk changes their password ---------------------------------------------------------------------
     change = "/staff/password/"
