@@ -29,6 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from motcua import inputs
 from motcua.catalog import codes as catalog_codes
 from motcua.catalog.models import Field, Procedure
 from motcua.dossiers.lifecycle import OPEN
@@ -48,7 +49,7 @@ from motcua.reports.models import (
     StepFigures,
 )
 from motcua.reports.periods import Period, PeriodError
-from motcua.text import ascii_int
+from motcua.text import BadText, ascii_int, text_problem
 
 Action = DossierEvent.Action
 
@@ -173,6 +174,7 @@ def resolve_scope(user, params) -> Scope:
     against the user's own scope. Raises PermissionDenied or ValidationError (field → messages)."""
     if not can_view_reports(user):
         raise PermissionDenied(_("Reports are open to staff with a unit; your account has none."))
+    _refuse_bad_text(params, ("unit", "agency", "field", "procedure"))
     errors: dict[str, list[str]] = {}
     own = home_unit(user)
     unit = own
@@ -218,6 +220,17 @@ def resolve_scope(user, params) -> Scope:
     return scope
 
 
+def _refuse_bad_text(params, names: tuple[str, ...]) -> None:
+    """A NUL in a query parameter would reach PostgreSQL as a 500: a ValidationError on the parameter instead."""
+    errors = {}
+    for name in names:
+        problem = text_problem(str(params.get(name) or ""))
+        if problem:
+            errors[name] = [inputs.message(BadText(problem))]
+    if errors:
+        raise ValidationError(errors)
+
+
 def _unit_allowed(user, unit: AdministrativeUnit) -> bool:
     path = scope_path(user)
     return path is not None and (path == "" or unit.path.startswith(path))
@@ -226,6 +239,7 @@ def _unit_allowed(user, unit: AdministrativeUnit) -> bool:
 def resolve_period(params, default: Period | None = None) -> Period:
     """``period=month-2026-11`` (kind-year-number); the current month by default. A period not yet
     closed is read so far: up to today (``periods.clamp``)."""
+    _refuse_bad_text(params, ("period",))
     raw = str(params.get("period") or "").strip()
     first_day = period_first_day()
     today = timezone.localdate()
