@@ -123,6 +123,13 @@ def test_every_citizen_form_answers_what_it_committed(site):
     clerk = site.staff_login("motcua.lienbao")
     outsider = site.staff_login("motcua.tamhop")
     assert clerk.get("/online/").status_code == 200
+    # The citizen's unsent draft is theirs alone: not in the staff search, its page answers 404.
+    assert clerk.get(f"/dossiers/id/{odd.pk}/", allow_redirects=False).status_code == 404
+    found = site.api("motcua.lienbao").read("/dossiers", params={"q": "Lê Thị Chi"})
+    assert found.status_code == 200, found.text[:500]
+    assert Status.DRAFT not in {item["status"] for item in found.json()["items"]}
+    listing = clerk.get("/dossiers/", params={"q": "Lê Thị Chi"})
+    assert listing.status_code == 200 and f"/dossiers/id/{odd.pk}/" not in listing.text
     check.mark()
     check.unchanged(outsider.form(f"/online/{draft.pk}/", {"action": "receive"}), 404, message="")
     check.unchanged(clerk.form(f"/online/{draft.pk}/", {"action": "nonsense"}), 422)
