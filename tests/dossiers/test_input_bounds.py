@@ -10,12 +10,14 @@ import json
 import pytest
 from django.core.exceptions import ValidationError
 from django.test import Client
+from django.urls import reverse
 
 from motcua import text
 from motcua.api import services as token_services
 from motcua.catalog.models import FormField, ProcedureVersion
 from motcua.dossiers.models import Dossier
 from tests.dossiers.conftest import FORM, applicant, user
+from tests.dossiers.test_views import post_data  # noqa: F401  (the counter form's valid submission)
 
 # --- the pure helper -------------------------------------------------------------------------------
 
@@ -210,3 +212,22 @@ def test_the_search_page_answers_400_with_the_message(clerk_browser, params):
 def test_query_strings_never_answer_500(clerk_browser, method, url, params):
     answer = getattr(clerk_browser, method)(url, params)
     assert answer.status_code < 500
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"applicant-address": "Liên\x00 Bảo"},
+        {"applicant-full_name": "Nguyễn\x1b Văn An"},
+        {"applicant-id_number": "０２６０９０００１２３４"},
+        {"applicant-date_of_birth": "0001-01-01"},
+        {"form-ho_ten_tre": "Bình\x00"},
+        {"doc-0-originals": "²"},
+    ],
+)
+def test_the_counter_form_answers_422(clerk_browser, birth, post_data, changes):  # noqa: F811
+    url = reverse("dossiers:counter-form", args=[birth.code])
+    answer = clerk_browser.post(url, post_data(**changes))
+    assert answer.status_code == 422
+    assert Dossier.objects.count() == 0
