@@ -23,6 +23,7 @@ from motcua.integrations.payments import selectors as fee_selectors
 from motcua.org.client_address import client_ip
 from motcua.org.models import AdministrativeLevel, Agency, Role
 from motcua.portal import selectors, services
+from motcua.text import text_problem
 
 PAGE_SIZE = 50
 
@@ -395,6 +396,8 @@ def lookup(request: HttpRequest) -> HttpResponse:
     message = ""
     status = 200
     code = request.POST.get("code", "")[:50].strip().upper() if request.method == "POST" else ""
+    if text_problem(code):
+        code = ""  # a NUL would reach the database (cache key, look-up) as a 500: no code, the 422 below
     if request.method == "POST":
         digits = request.POST.get("digits", "")[:10].strip()
         per_ip = getattr(settings, "PORTAL_LOOKUP_LIMIT_PER_IP", LOOKUP_LIMIT_PER_IP)

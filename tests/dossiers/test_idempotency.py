@@ -102,7 +102,8 @@ def test_the_api_takes_an_idempotency_key(birth, clerk):
     assert again.status_code == 201 and again.json()["code"] == first.json()["code"]
     assert Dossier.objects.count() == 1
     bad = api.post("/api/v1/dossiers", body, "application/json", HTTP_IDEMPOTENCY_KEY="x" * 101)
-    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "idempotency_key"
+    # Refused by the OpenAPI schema (the header's name) or by the service (its argument's).
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] in ("Idempotency-Key", "idempotency_key")
     assert Dossier.objects.count() == 1
 
 

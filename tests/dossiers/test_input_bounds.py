@@ -231,3 +231,9 @@ def test_the_counter_form_answers_422(clerk_browser, birth, post_data, changes):
     answer = clerk_browser.post(url, post_data(**changes))
     assert answer.status_code == 422
     assert Dossier.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_the_public_lookup_with_a_nul(org):
+    answer = Client().post("/lookup/", {"code": "000.21.31.H62-261130-0001\x00", "digits": "1234"})
+    assert answer.status_code == 422
