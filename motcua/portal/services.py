@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from motcua.dossiers.lifecycle import Status
 from motcua.dossiers.models import Dossier
 from motcua.portal.models import Rating
-from motcua.text import normalize
+from motcua.text import is_ascii_digits, normalize
 
 
 def rate(user, dossier: Dossier, *, score, comment: str = "") -> Rating:
@@ -64,7 +64,7 @@ def citizen_from_claims(claims: dict):
     from motcua.portal.models import Citizen
 
     id_number = str(claims.get("SoDinhDanh") or "").strip()
-    if len(id_number) != ID_NUMBER_LENGTH or not id_number.isdigit():
+    if not is_ascii_digits(id_number, ID_NUMBER_LENGTH):
         raise ValidationError({"SoDinhDanh": [_("The national SSO did not give a valid ID number.")]})
     name = normalize(str(claims.get("HoVaTen") or ""))[:150]
     try:

@@ -199,6 +199,13 @@ def test_success_accepts_text_and_integer_codes(code, expected):
     assert mapping.is_success(code, ("0", "00")) is expected
 
 
+@pytest.mark.parametrize("code", ["٠", "０", "²", "-²"])
+def test_success_codes_are_ascii_digits_only(code):
+    # int("٠") is 0 in Python and int("²") raises: neither may count as success nor fail with a 500.
+    assert mapping.is_success(code, ("0", "00")) is False
+    assert mapping.is_success("0", ("²", "0")) is True
+
+
 def test_backoff_grows_to_the_cap_with_jitter():
     rng = random.Random(1)
     delays = [mapping.backoff_seconds(n, 10, 900, rng) for n in range(1, 12)]

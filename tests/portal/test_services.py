@@ -257,3 +257,9 @@ def test_a_draft_of_a_retired_version_is_not_sent(citizen, online_birth):
     assert "procedure_code" in error.value.message_dict
     draft.refresh_from_db()
     assert draft.status == Status.DRAFT
+
+
+@pytest.mark.parametrize("id_number", ["０２６０９０００１２３４", "٠٢٦٠٩٠٠٠١٢٣٤", "²²²²²²²²²²²²"])
+def test_sso_claims_with_non_ascii_digits_are_refused(db, id_number):
+    with pytest.raises(ValidationError):
+        portal_services.citizen_from_claims({"SoDinhDanh": id_number, "HoVaTen": "Nguyễn Văn A"})

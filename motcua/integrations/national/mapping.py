@@ -19,6 +19,8 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from motcua.text import is_ascii_digits
+
 VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 #: ``yyyyMMddHHmmss`` (§1.3), always in Vietnam time.
 DATE_FORMAT = "%Y%m%d%H%M%S"
@@ -254,11 +256,10 @@ def is_success(error_code: Any, success_codes: Iterable[str]) -> bool:
     accepted = {str(code).strip() for code in success_codes}
     if text in accepted:
         return True
-    try:
-        number = int(text)
-    except ValueError:
+    if not is_ascii_digits(text.lstrip("-")):
         return False
-    return any(code.lstrip("-").isdigit() and int(code) == number for code in accepted)
+    number = int(text)
+    return any(is_ascii_digits(code.lstrip("-")) and int(code) == number for code in accepted)
 
 
 def reply_message(reply: Mapping[str, Any]) -> str:
