@@ -35,7 +35,8 @@ class Command(BaseCommand):
         if not conf.get("secret"):
             self.stdout.write(
                 "Start the server with "
-                f"MOTCUA_PAYMENT_URL={sim.base_url} MOTCUA_PAYMENT_MERCHANT_CODE={merchant} MOTCUA_PAYMENT_SECRET={secret}"
+                f"MOTCUA_PAYMENT_URL={sim.base_url} MOTCUA_PAYMENT_MERCHANT_CODE={merchant} "
+                f"MOTCUA_PAYMENT_SECRET={secret}"
             )
         try:
             while True:
