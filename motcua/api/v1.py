@@ -4,7 +4,7 @@ Each domain contributes a router module here; endpoints stay thin and call selec
 services of their app.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -23,6 +23,10 @@ class LocalTimeEncoder(NinjaJSONEncoder):
     def default(self, o: Any) -> Any:
         if isinstance(o, datetime) and timezone.is_aware(o):
             o = timezone.localtime(o)
+            offset = o.utcoffset()
+            if offset is not None and offset.seconds % 60:
+                # Before 1906 Vietnam time was +07:06:30, which RFC 3339 cannot write: such a moment goes in UTC.
+                o = o.astimezone(UTC)
         return super().default(o)
 
 

@@ -80,3 +80,16 @@ class TestBodies:
         payload = {"reason": "Chậm", "new_due_at": "9999-12-31T17:00:00+07:00"}
         response = lienbao.post(f"{URL}/000.21.31.H62-260101-0001/apology", json.dumps(payload), "application/json")
         refused(response, "payload.new_due_at")
+
+
+@pytest.mark.usefixtures("demo")
+def test_moments_before_1906_are_written_in_rfc_3339():
+    """Vietnam time was +07:06:30 before 1906; "+07:06:30" is not an RFC 3339 offset (schemathesis found it)."""
+    response = Client().get(
+        "/api/v1/worktime/due", {"agency": "000.21.31.H62", "start": "1903-11-30", "same_day": "true"}
+    )
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["start"] == "1903-11-29T16:53:30Z" and body["due"].endswith("Z")
+    later = Client().get("/api/v1/worktime/due", {"agency": "000.21.31.H62", "start": "2026-03-02T09:00", "days": "1"})
+    assert later.json()["start"] == "2026-03-02T09:00:00+07:00"
