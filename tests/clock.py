@@ -5,8 +5,8 @@ pytest_configure, so in every xdist worker before any test module is imported or
 that need a particular "now" use the time_machine fixture on top of it. Empty or unset: the real clock.
 
 Subprocesses don't see time-machine's clock. A test that starts Python in another process runs it through
-`command(...)` with `env(...)`: the child starts `python -m tests.clock <script> ...`, which travels to the
-parent's current (possibly shifted) moment before running the script.
+`command(...)` with `env(...)`: the child runs `python -m tests.clock <script> ...`, which travels by the parent's
+offset from the real clock (MOTCUA_TEST_CLOCK_OFFSET, seconds) before running the script, so both read one clock.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import time_machine
 
 VARIABLE = "MOTCUA_TEST_CLOCK"
+OFFSET_VARIABLE = "MOTCUA_TEST_CLOCK_OFFSET"
 
 _traveller: time_machine.travel | None = None
 
@@ -38,10 +39,19 @@ def configured_moment() -> dt.datetime | None:
     return moment
 
 
+def _real_now() -> dt.datetime:
+    if time_machine.escape_hatch.is_travelling():
+        return time_machine.escape_hatch.datetime.datetime.now(dt.UTC)
+    return dt.datetime.now(dt.UTC)
+
+
 def start() -> dt.datetime | None:
     """Travel to the configured moment (once per process); the moment, or None on the real clock."""
     global _traveller
     moment = configured_moment()
+    offset = os.environ.get(OFFSET_VARIABLE, "").strip()
+    if offset:  # a subprocess of a shifted test process: the parent's offset, exact whenever the child starts
+        moment = _real_now() + dt.timedelta(seconds=float(offset))
     if moment is not None and _traveller is None:
         _traveller = time_machine.travel(moment, tick=True)
         _traveller.start()
@@ -61,12 +71,11 @@ def command(*args: str) -> list[str]:
 
 
 def env(base: Mapping[str, str] | None = None) -> dict[str, str]:
-    """`base` (default os.environ) with MOTCUA_TEST_CLOCK set to this process's "now" when time is shifted."""
+    """`base` (default os.environ) with this process's clock offset when time is shifted, for `command(...)`."""
     result = dict(os.environ if base is None else base)
+    result.pop(OFFSET_VARIABLE, None)
     if time_machine.escape_hatch.is_travelling():
-        result[VARIABLE] = dt.datetime.now(dt.UTC).isoformat()
-    else:
-        result.pop(VARIABLE, None)
+        result[OFFSET_VARIABLE] = repr((dt.datetime.now(dt.UTC) - _real_now()).total_seconds())
     return result
 
 

@@ -16,7 +16,6 @@ PostgreSQL only: the worker processes need a database server they can share with
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -30,6 +29,7 @@ from motcua.dossiers.models import Dossier, DossierEvent
 from motcua.integrations.models import NationalDossierLink, NationalSyncItem
 from motcua.integrations.models import SyncState as S
 from motcua.integrations.national.simulator import NationalPortalSimulator
+from tests import clock
 from tests.dossiers.conftest import make_procedure
 from tests.integrations import load
 from tests.integrations.conftest import CREDENTIALS, UNIT, configure
@@ -75,9 +75,9 @@ def worker_env() -> dict[str, str]:
 
 def start_worker(name: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "manage.py", "national_sync_worker", "--idle-wait", "0.05", "--worker-id", name, "-v", "0"],
+        clock.command("manage.py", "national_sync_worker", "--idle-wait", "0.05", "--worker-id", name, "-v", "0"),
         cwd=ROOT,
-        env=worker_env(),
+        env=clock.env(worker_env()),  # the workers' leases and retry times on this test's (possibly shifted) clock
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

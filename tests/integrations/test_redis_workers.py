@@ -14,7 +14,6 @@ import re
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from django_tasks_redis.utils import get_result_key, serialize_datetime
 
 from motcua import schedule
 from motcua.integrations import tasks as national_tasks
+from tests import clock
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("MOTCUA_TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
@@ -82,9 +82,9 @@ class Workers:
 
     def start(self, *args: str, **env: str) -> subprocess.Popen:
         proc = subprocess.Popen(
-            [sys.executable, "manage.py", *args],
+            clock.command("manage.py", *args),  # on this test's (possibly shifted) clock
             cwd=ROOT,
-            env={**self.env, **env},
+            env=clock.env({**self.env, **env}),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

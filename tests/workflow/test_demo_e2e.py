@@ -3,8 +3,8 @@
 Each step is taken with its holder's own demo account and bearer token (``issue_token``), on the
 demo workflows of ``motcua.workflow.demo`` loaded by ``load_demo``.
 
-Time: the API reads the clock (``timezone.now()``), so each request runs with
-``django.utils.timezone.now`` patched to a fixed moment (``clock``). The requests still go
+Time: the API reads the clock (``timezone.now()``), so each request runs with the clock stopped
+at a fixed moment (``clock``, time-machine). The requests still go
 through the whole stack (URL routing, token authentication, the engine, the database); only the
 clock is fixed, which is what lets every due moment below be a literal computed by hand.
 Calling the services with ``now=`` instead would skip the API path the issue asks to show.
@@ -19,10 +19,10 @@ import base64
 import io
 from contextlib import contextmanager
 from datetime import datetime
-from unittest import mock
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.test import Client
 
@@ -55,7 +55,7 @@ def iso(month: int, day: int, hour: int, minute: int = 0) -> str:
 
 @contextmanager
 def clock(moment: datetime):
-    with mock.patch("django.utils.timezone.now", return_value=moment):
+    with time_machine.travel(moment, tick=False):
         yield
 
 

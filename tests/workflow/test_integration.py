@@ -3,13 +3,13 @@ status changes, withdraw/stop closing the steps, routed visibility, workflows ca
 
 Moments as in the conftest: received Monday 30/11/2026 09:00; the commune step (2 sessions) is due
 Tue 01/12 11:30, the dossier (10 sessions) Mon 07/12 11:30. The dossier API reads the clock, so its
-requests run with ``django.utils.timezone.now`` patched to a fixed moment.
+requests run with the clock stopped at a fixed moment (time-machine).
 """
 
 from contextlib import contextmanager
-from unittest import mock
 
 import pytest
+import time_machine
 from django.test import Client
 
 from motcua.api import services as token_services
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 
 @contextmanager
 def clock(moment):
-    with mock.patch("django.utils.timezone.now", return_value=moment):
+    with time_machine.travel(moment, tick=False):
         yield
 
 
