@@ -55,6 +55,17 @@ LIVE = [
     pytest.mark.django_db(transaction=True),
 ]
 
+#: What one counter intake of a procedure with one scan adds: the dossier, its first step and the stored file.
+RECEIVED_WITH_ONE_SCAN = {
+    "dossiers": 1,
+    "events": 3,
+    "new_events": {"received": 1, "processing_started": 1, "step_started": 1},
+    "documents": 1,
+    "runs": 1,
+    "steps": 1,
+    "files": 1,
+}
+
 
 def staff(local: str) -> User:
     return User.objects.get(email=f"{local}@{DEMO_DOMAIN}")
