@@ -25,7 +25,7 @@ from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
-from motcua.documents.signing.base import to_asn1
+from motcua.documents.signing.base import outside_event_loop, to_asn1
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +168,7 @@ def _check_one(embedded, context: ValidationContext) -> SignatureReport:
     except (ValueError, KeyError, AttributeError) as exc:
         report.problems.append(str(exc))
     try:
-        status = validate_pdf_signature(embedded, context)
+        status = outside_event_loop(validate_pdf_signature, embedded, context)
     except Exception as exc:  # pyHanko raises many kinds on malformed signatures; all mean "not valid"
         logger.info("Signature %s could not be validated: %s", report.field_name, exc)
         report.problems.append(str(exc))

@@ -376,3 +376,19 @@ def test_with_a_timestamp_authority_the_signature_is_timestamped(tsa, receipt):
     assert tsa and all(t == "application/timestamp-query" for t in tsa)
     [sig] = verification.verify_pdf(stored_bytes(receipt), trust_roots=selectors.trust_roots()).signatures
     assert sig.timestamped and sig.bottom_line
+
+
+def test_signing_and_verifying_work_beside_a_running_event_loop(demo_pki, receipt):
+    # pyHanko's synchronous API calls asyncio.run, which refuses a thread whose loop runs (an async caller;
+    # Playwright's sync API in the browser tests, which made later signing tests fail in the same worker).
+    import asyncio
+
+    document = services.read_document(receipt)
+    signer = Pkcs12Signer(demo_pki.path("users/lanhdao.vinhyen.p12"), demo_pki.passphrase)
+
+    async def in_a_loop():
+        signed = signer.sign(document, reason="", location="", field_name="Loop")
+        return verification.verify_pdf(signed, trust_roots=[demo_pki.root_ca.certificate])
+
+    report = asyncio.run(in_a_loop())
+    assert report.all_ok and report.signatures[0].field_name == "Loop"

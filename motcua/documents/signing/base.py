@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from io import BytesIO
@@ -236,7 +237,9 @@ class PyHankoKeySigner:
                 new_field_spec=field_spec(field_name, appearance),
             )
             try:
-                output = pdf_signer.sign_pdf(writer, appearance_text_params=stamp_params(certificate, appearance, now))
+                output = outside_event_loop(
+                    pdf_signer.sign_pdf, writer, appearance_text_params=stamp_params(certificate, appearance, now)
+                )
             except (PyHankoSigningError, PdfError) as exc:
                 raise SigningError(_("The document could not be signed: %(error)s") % {"error": exc}) from exc
             return output.getvalue()
@@ -244,6 +247,20 @@ class PyHankoKeySigner:
             self.close()
 
 
+def outside_event_loop[T](function: Callable[..., T], *args, **kwargs) -> T:
+    """Call ``function``, one of pyHanko's synchronous entry points, where ``asyncio.run`` works.
+
+    pyHanko runs its coroutines with ``asyncio.run``, which refuses a thread whose event loop is running
+    (an async caller, or Playwright's sync API in the browser tests): there it runs in a thread of its own.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return function(*args, **kwargs)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pyhanko") as pool:
+        return pool.submit(function, *args, **kwargs).result()
+
+
 def run(coroutine):
     """Run one of pyHanko's coroutines from synchronous code (views and tasks are synchronous)."""
-    return asyncio.run(coroutine)
+    return outside_event_loop(asyncio.run, coroutine)
