@@ -1,7 +1,5 @@
 """Project-wide checks: production settings, the entry points and the text helpers."""
 
-import os
-import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -9,29 +7,13 @@ from pathlib import Path
 import pytest
 
 from motcua.text import fold, normalize
+from tests.test_deploy_secrets import production_env
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_check_deploy_reports_nothing_under_production_settings(tmp_path):
-    env = {
-        **os.environ,
-        "MOTCUA_PRODUCTION": "1",
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "motcua.example.gov.vn",
-        "MOTCUA_VAR_DIR": str(tmp_path),
-        "DEBUG": "0",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
-        # The outside services' secrets production requires (tests/test_deploy_secrets.py refuses each missing).
-        "MOTCUA_PAYMENT_URL": "https://pay.example.gov.vn",
-        "MOTCUA_PAYMENT_MERCHANT_CODE": "UBND-VP",
-        "MOTCUA_PAYMENT_SECRET": secrets.token_urlsafe(32),
-        "MOTCUA_SMS_URL": "https://sms.example.vn/send",
-        "MOTCUA_SMS_API_KEY": secrets.token_hex(8),
-        "MOTCUA_SMS_SECRET_KEY": secrets.token_hex(16),
-    }
-    env.pop("DATABASE_OWNER_URL", None)
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests; check --deploy warns about it
+    env = production_env(tmp_path)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
